@@ -1,0 +1,3 @@
+from ptetool.cli import main
+
+main()

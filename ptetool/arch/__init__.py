@@ -1,0 +1,1 @@
+"""Per-architecture layout tables and predicates."""

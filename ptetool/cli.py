@@ -1,0 +1,303 @@
+"""The click commands: parse, call the core, render. Exit codes: see ptetool.errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+import click
+
+from ptetool import __version__, term
+from ptetool.decode import ARCHES, CLASSES, LEVELS, Decoded, decode
+from ptetool.errors import EXIT_USAGE, PtetoolError, UsageError
+from ptetool.kernel import Model, build_model
+from ptetool.values import format_value, parse_value, split_tokens
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+DECODE_FORMATS = ("diagram", "brief", "table", "json", "ndjson", "markdown")
+
+
+def model_options(func: F) -> F:
+    """--arch, --level, --kernel, --kconfig and the CPU facts, shared by every command."""
+    options = [
+        click.option("--arch", type=click.Choice(list(ARCHES)), default="x86_64", show_default=True,
+                     help="Architecture whose layout applies."),
+        click.option("--level", type=click.Choice(LEVELS), default="pte", show_default=True,
+                     help="Page-table level the entry came from."),
+        click.option("--kernel", metavar="X.Y|running",
+                     help="Kernel whose layouts and swap-type numbering apply [default: running, "
+                     "else the newest modelled]."),
+        click.option("--kconfig", metavar="PATH|running|allyes",
+                     help="A .config or config.gz deciding swap types and optional bits; 'allyes' enables "
+                     "every option that matters [default: running with --kernel running, else allyes]."),
+        click.option("--phys-bits", type=click.IntRange(32, 52), metavar="N",
+                     help="Physical address width for PFN checks [default: the CPU's, else 52]."),
+        click.option("--la57/--no-la57", default=None,
+                     help="5-level paging active (MAX_PHYSMEM_BITS 52, not 46) [default: the CPU's, else off]."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def output_options(formats: tuple[str, ...]) -> Callable[[F], F]:
+    def decorate(func: F) -> F:
+        options = [
+            click.option("--format", "fmt", type=click.Choice(formats), default=None,
+                         help="Output format [default: diagram on a terminal, else brief]."
+                         if "brief" in formats else "Output format [default: diagram]."),
+            click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto",
+                         show_default=True, help="Colour: auto colours a terminal unless NO_COLOR is set."),
+            click.option("--ascii", "ascii_only", is_flag=True, help="Draw with ASCII, no box-drawing characters."),
+            click.option("--svg", type=click.Path(dir_okay=False, writable=True), metavar="FILE",
+                         help="Also write the coloured view to FILE as SVG."),
+            click.option("--html", type=click.Path(dir_okay=False, writable=True), metavar="FILE",
+                         help="Also write the coloured view to FILE as HTML."),
+        ]
+        for option in reversed(options):
+            func = option(func)
+        return func
+
+    return decorate
+
+
+def resolve_model(kernel: str | None, kconfig: str | None, phys_bits: int | None, la57: bool | None) -> Model:
+    return build_model(kernel, kconfig, phys_bits, la57)
+
+
+class PtetoolGroup(click.Group):
+    """Maps ptetool's errors to the exit codes of ptetool.errors, in this one place."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except PtetoolError as exc:
+            term.err(str(exc))
+            ctx.exit(exc.exit_code)
+        except BrokenPipeError:
+            # The reader is gone (| head): point stdout at /dev/null so the final flush is silent.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(0)
+
+
+@click.group(cls=PtetoolGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="ptetool")
+def cli() -> None:
+    """Decode and encode Linux page-table entries, bit for bit.
+
+    Values are hexadecimal, with or without 0x, as the kernel prints them.
+    """
+
+
+# --- decode -------------------------------------------------------------------------------------
+
+def _tokens(values: tuple[str, ...]) -> Iterator[str]:
+    if values:
+        yield from values
+        return
+    for line in sys.stdin:
+        yield from split_tokens(line)
+
+
+@cli.command("decode")
+@click.argument("values", nargs=-1, metavar="[VALUE]...")
+@model_options
+@output_options(DECODE_FORMATS)
+def decode_cmd(values: tuple[str, ...], arch: str, level: str, kernel: str | None, kconfig: str | None,
+               phys_bits: int | None, la57: bool | None, fmt: str | None, color: str, ascii_only: bool,
+               svg: str | None, html: str | None) -> None:
+    """Decode raw entries; with no VALUE, read them from standard input."""
+    model = resolve_model(kernel, kconfig, phys_bits, la57)
+    fmt = fmt or ("diagram" if term.stdout_is_terminal() else "brief")
+    bad = 0
+    decoded: list[Decoded] = []
+    emit = _emitter(fmt, color, ascii_only, model, arch, level, collect=bool(svg or html))
+    for token in _tokens(values):
+        try:
+            d = decode(parse_value(token), arch, level, model)
+        except UsageError as exc:
+            term.err(str(exc))
+            bad += 1
+            continue
+        decoded.append(d) if (fmt == "json" or svg or html) else None
+        emit(d)
+    if fmt == "json":
+        from ptetool.record import dumps, to_record
+
+        term.out(dumps([to_record(d) for d in decoded], indent=2))
+    if svg or html:
+        from ptetool.render.export import export_views
+
+        export_views(decoded, ascii_only, svg, html)
+    if fmt not in ("json", "ndjson"):
+        term.err(_model_line(model, arch, level))
+    if bad:
+        raise SystemExit(EXIT_USAGE)
+
+
+def _model_line(model: Model, arch: str, level: str) -> str:
+    from ptetool.render.text import describe_model
+
+    return describe_model(model, arch, level).replace("\n", "\nptetool: ")
+
+
+def _emitter(fmt: str, color: str, ascii_only: bool, model: Model, arch: str, level: str,
+             collect: bool) -> Callable[[Decoded], None]:
+    if fmt == "brief":
+        from ptetool.render.text import brief
+
+        return lambda d: term.out(brief(d))
+    if fmt == "ndjson":
+        from ptetool.record import dumps, to_record
+
+        return lambda d: term.out(dumps(to_record(d)))
+    if fmt == "json":
+        return lambda d: None
+    if fmt == "markdown":
+        from ptetool.render.export import markdown
+
+        return lambda d: term.out(markdown(d))
+    from ptetool.render import views
+
+    use_color = term.wants_color(color)
+    if fmt == "table":
+        return lambda d: term.show(views.decode_table(d, ascii_only), use_color)
+    return lambda d: term.show(views.decode_view(d, ascii_only), use_color)
+
+
+# --- encode -------------------------------------------------------------------------------------
+
+def parse_assignment(text: str) -> tuple[str, int | str]:
+    name, sep, raw = text.partition("=")
+    if not sep or not name:
+        raise UsageError(f"bad field {text!r}: expected NAME=VALUE")
+    try:
+        return name, int(raw.replace("_", ""), 0)
+    except ValueError:
+        if name == "swp_type" and raw:
+            return name, raw
+        raise UsageError(f"bad field {text!r}: VALUE is decimal, or 0x hex, 0b binary, 0o octal") from None
+
+
+@cli.command("encode")
+@click.argument("cls", metavar="CLASS|-")
+@click.argument("assignments", nargs=-1, metavar="[NAME=VALUE]...")
+@model_options
+def encode_cmd(cls: str, assignments: tuple[str, ...], arch: str, level: str, kernel: str | None,
+               kconfig: str | None, phys_bits: int | None, la57: bool | None) -> None:
+    """Build a raw entry from a class and fields; '-' reads decode's NDJSON from stdin.
+
+    Field values are decimal, or 0x hex, 0b binary, 0o octal; swp_type also takes
+    a type name (migration_write, pte_marker, ...). Missing fields are 0, except the
+    bits a class needs (present, protnone, pse, the class's swap type).
+    """
+    from ptetool.encode import encode
+
+    if cls == "-":
+        if assignments:
+            raise UsageError("encode -: reads records from stdin and takes no NAME=VALUE")
+        _encode_stream(encode)
+        return
+    model = resolve_model(kernel, kconfig, phys_bits, la57)
+    fields = _field_values(dict(parse_assignment(a) for a in assignments), model)
+    result = encode(cls, fields, arch, level, model)
+    term.out(format_value(result.value))
+    for warning in result.warnings:
+        term.err("warning: " + warning)
+
+
+def _field_values(raw: dict[str, int | str], model: Model) -> dict[str, int]:
+    from ptetool.swaptypes import swap_types
+
+    fields: dict[str, int] = {}
+    for name, value in raw.items():
+        if isinstance(value, str):
+            number = swap_types(model).number_of(value.lower().removeprefix("swp_"))
+            if number is None:
+                names = sorted(set(swap_types(model).names))
+                raise UsageError(f"swp_type={value}: kernel {model.label} has no such type; choose from "
+                                 + ", ".join(names))
+            value = number
+        fields[name] = value
+    return fields
+
+
+def _encode_stream(encode: Callable[..., Any]) -> None:
+    bad = 0
+    for number, line in enumerate(sys.stdin, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            if not isinstance(record, dict):
+                raise UsageError("not a JSON object")
+            try:
+                fields = {str(k): int(v) for k, v in record["fields"].items()}
+                cls, arch, level = record["class"], record["arch"], record["level"]
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                raise UsageError(f"not a decode record (needs class, arch, level, fields): {exc}") from None
+            model = Model.from_json(record["model"]) if "model" in record else resolve_model(None, None, None, None)
+            result = encode(cls, fields, arch, level, model)
+        except json.JSONDecodeError as exc:
+            term.err(f"stdin line {number}: not JSON: {exc.msg}")
+            bad += 1
+            continue
+        except UsageError as exc:
+            term.err(f"stdin line {number}: {exc}")
+            bad += 1
+            continue
+        term.out(format_value(result.value))
+    if bad:
+        raise SystemExit(EXIT_USAGE)
+
+
+# --- layout -------------------------------------------------------------------------------------
+
+@cli.command("layout")
+@click.option("--class", "cls", type=click.Choice([c for c in CLASSES if c != "invalid"]), default="present",
+              show_default=True, help="Which class's layout to show.")
+@model_options
+@output_options(("diagram", "table", "json", "markdown"))
+def layout_cmd(cls: str, arch: str, level: str, kernel: str | None, kconfig: str | None,
+               phys_bits: int | None, la57: bool | None, fmt: str | None, color: str, ascii_only: bool,
+               svg: str | None, html: str | None) -> None:
+    """Show a layout (arch, level, class, kernel) as a bit diagram and field table, with no value."""
+    from ptetool.decode import classify, layout_for
+    from ptetool.encode import encode
+
+    model = resolve_model(kernel, kconfig, phys_bits, la57)
+    if arch == "generic" and cls in ("present", "protnone"):
+        raise UsageError(f"the generic arch has no {cls} entries: try --class swap")
+    sample = encode(cls, {}, arch, level, model).value
+    got_cls, form, swap = classify(sample, arch, level, model)
+    lay = layout_for(got_cls, form, arch, level, model, swap.type_name if swap else "")
+    title = f"{arch} {level} {cls}, kernel {model.label}"
+    fmt = fmt or "diagram"
+    if fmt == "json":
+        from ptetool.record import layout_record
+
+        term.out(json.dumps(layout_record(lay, cls, arch, level, model), indent=2))
+        return
+    if fmt == "markdown":
+        from ptetool.render.export import markdown_layout
+
+        term.out(markdown_layout(lay, title))
+        return
+    from ptetool.render import views
+
+    view = views.layout_view(lay, title, ascii_only) if fmt == "diagram" else views.field_table(lay, None, ascii_only)
+    term.show(view, term.wants_color(color))
+    if svg or html:
+        from ptetool.render.export import export_renderable
+
+        export_renderable(view, svg, html)
+    term.err(_model_line(model, arch, level))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point."""
+    cli.main(args=argv, prog_name="ptetool")

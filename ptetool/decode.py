@@ -1,0 +1,247 @@
+"""Decode and classify a raw 64-bit entry, and encode one back from its fields.
+
+The class is what the kernel's own predicates make of the value for the
+chosen model (pte_none, pte_present, the swap-type numbering, is_pte_marker);
+oddities the kernel ignores become ``problems``, never a different class.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import ModuleType
+
+from ptetool.arch import generic, x86_64
+from ptetool.arch.common import offset_used_bits
+from ptetool.errors import UsageError
+from ptetool.kernel import Model
+from ptetool.layout import ENTRY_MASK, Field, Layout
+from ptetool.swaptypes import CLASS_OF_TYPE, marker_bits, swap_types
+
+ARCHES: dict[str, ModuleType] = {"x86_64": x86_64, "generic": generic}
+LEVELS = ("pte", "pmd", "pud")
+CLASSES = (
+    "none", "present", "protnone", "uffd_wp_special", "swap", "pte_marker", "migration",
+    "device_private", "device_exclusive", "hwpoison", "swapin_error", "invalid",
+)
+# The seed's UFFD_WP_SWP_PTE_SPECIAL on x86_64: __pte(_PAGE_SWP_UFFD_WP).
+X86_UFFD_WP_SPECIAL = 1 << 2
+# mm/swapfile.c read_swap_header(): info.last_page is a __u32, so no swap area
+# has a page at offset 2^32 or above; page 0 holds the swap header itself.
+SWAP_HEADER_OFFSET_LIMIT = 1 << 32
+
+
+@dataclass(frozen=True)
+class SwapInfo:
+    type: int
+    offset: int
+    type_name: str
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One of the seed's four rules for the special PTE, evaluated for a value."""
+
+    rule: str
+    holds: bool
+    why: str
+
+
+@dataclass(frozen=True)
+class Decoded:
+    value: int
+    cls: str
+    arch: str
+    level: str
+    layout: Layout
+    fields: tuple[tuple[str, int], ...]
+    swap: SwapInfo | None
+    marker: tuple[str, ...] | None
+    problems: tuple[str, ...]
+    notes: tuple[str, ...]
+    rules: tuple[Rule, ...] | None
+    model: Model
+
+    @property
+    def field_values(self) -> dict[str, int]:
+        return dict(self.fields)
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        return tuple(name for name, v in self.fields if v and self.layout[name].is_flag)
+
+
+def arch_module(arch: str) -> ModuleType:
+    try:
+        return ARCHES[arch]
+    except KeyError:
+        raise UsageError(f"--arch {arch!r}: choose from {', '.join(ARCHES)}") from None
+
+
+def check_value(value: int) -> None:
+    if not 0 <= value <= ENTRY_MASK:
+        raise UsageError(f"{value:#x} does not fit in 64 bits")
+
+
+def _swap_class(value: int, level: str, model: Model, mod: ModuleType) -> tuple[str, SwapInfo]:
+    base = mod.layout("swap", level, model)
+    swp_type, offset = base["swp_type"].extract(value), base["swp_offset"].extract(value)
+    type_name = swap_types(model).names[swp_type]
+    return CLASS_OF_TYPE[type_name], SwapInfo(swp_type, offset, type_name)
+
+
+def classify(value: int, arch: str, level: str, model: Model) -> tuple[str, str, SwapInfo | None]:
+    """(class, layout form, swap info) for ``value``."""
+    mod = arch_module(arch)
+    form: str = mod.form_of(value, level, model)
+    if form == "none":
+        return "none", form, None
+    if form in ("present", "table"):
+        return "present", form, None
+    if form == "protnone":
+        return "protnone", form, None
+    cls, swap = _swap_class(value, level, model, mod)
+    if arch == "x86_64" and value == X86_UFFD_WP_SPECIAL and x86_64.has_uffd_wp(model):
+        cls = "uffd_wp_special"
+    return cls, form, swap
+
+
+def layout_for(cls: str, form: str, arch: str, level: str, model: Model, type_name: str = "") -> Layout:
+    return arch_module(arch).layout(form, level, model, cls, type_name)  # type: ignore[no-any-return]
+
+
+def decode(value: int, arch: str = "x86_64", level: str = "pte", model: Model | None = None) -> Decoded:
+    """Decode one raw entry. Never raises for a 64-bit value."""
+    check_value(value)
+    model = model or Model()
+    cls, form, swap = classify(value, arch, level, model)
+    lay = layout_for(cls, form, arch, level, model, swap.type_name if swap else "")
+    fields = lay.decode(value)
+    marker = _marker_names(fields, model) if cls == "pte_marker" else None
+    problems = _problems(value, cls, form, lay, fields, swap, model, arch)
+    notes = _notes(value, cls, form, arch, level, model)
+    rules = seed_rules(value, arch, level, model) if form in ("swap", "none") and (
+        cls != "none" or arch == "generic") else None
+    return Decoded(
+        value=value, cls=cls, arch=arch, level=level, layout=lay, fields=tuple(fields.items()),
+        swap=swap, marker=marker, problems=tuple(problems), notes=tuple(notes), rules=rules, model=model,
+    )
+
+
+def _marker_names(fields: dict[str, int], model: Model) -> tuple[str, ...]:
+    return tuple(m.name for m in marker_bits(model) if fields.get(f"marker_{m.name}"))
+
+
+def _set_bits_problem(f: Field, value: int) -> str:
+    what = f"bit {f.lsb}" if f.width == 1 else f"bits {f.bit_range()}"
+    return f"{f.name} ({what}) is {f.extract(value):#x}, not 0: {f.doc}"
+
+
+def _problems(
+    value: int, cls: str, form: str, lay: Layout, fields: dict[str, int], swap: SwapInfo | None,
+    model: Model, arch: str,
+) -> list[str]:
+    problems = [_set_bits_problem(f, value) for f in lay.owners[::-1] if f.zero_expected and f.extract(value)]
+    width = model.phys_bits
+    if "pfn" in fields and fields["pfn"] >> (width - 12):
+        problems.append(
+            f"pfn {fields['pfn']:#x} lies beyond the {width}-bit physical address width "
+            "(or carries a memory-encryption bit, AMD SME / Intel TDX)"
+        )
+    if form == "protnone" and arch == "x86_64" and not value >> x86_64.BIT_PROTNONE & 1:
+        problems.append("PROTNONE (bit 8) is clear: pmd_present() is true only because of PSE, "
+                        "a huge PMD invalidated by pmd_mkinvalid() during a THP split, not PROT_NONE")
+    if form == "protnone" and arch == "x86_64" and "pse" in fields and not fields["pse"]:
+        problems.append("PSE (bit 7) is clear: a PROT_NONE PMD or PUD is always a huge leaf")
+    if swap is None:
+        return problems
+    types = swap_types(model)
+    if cls == "uffd_wp_special":
+        problems.append(
+            "the seed's UFFD_WP_SWP_PTE_SPECIAL existed only in the 2021 uffd-wp shmem series (v1-v5) and was "
+            "never merged; mainline 5.19 and later use PTE markers, and there these bits read as swap type 0, "
+            f"offset {swap.offset:#x} with swp_uffd_wp: no swap area is that large"
+        )
+    elif cls == "swap":
+        if swap.offset >= SWAP_HEADER_OFFSET_LIMIT:
+            problems.append(
+                f"swap offset {swap.offset:#x} is beyond any swap area: a swap header's last_page is 32 bits "
+                "(mm/swapfile.c read_swap_header)"
+            )
+        elif swap.offset == 0:
+            problems.append("swap offset 0 is the swap header page; no swapped-out page is stored there")
+    elif cls == "pte_marker":
+        known = 0
+        for m in marker_bits(model):
+            known |= 1 << m.bit
+        if swap.offset == 0:
+            problems.append("empty PTE marker: no marker bit is set (the fault handler WARNs and returns SIGBUS)")
+        if swap.offset & ~known:
+            problems.append(
+                f"marker offset {swap.offset:#x} sets bits that kernel {model.label} does not define "
+                f"(PTE_MARKER_MASK {known:#x}); pte_marker_get() drops them"
+            )
+    used = offset_used_bits(cls, model, lay["swp_offset"].width)
+    if used is not None and swap.offset >> used:
+        problems.append(
+            f"swap offset {swap.offset:#x} sets bits above the {used} that a {cls} entry uses "
+            f"(SWP_PFN_BITS {model.swp_pfn_bits}{', plus young/dirty' if cls == 'migration' and used > model.swp_pfn_bits else ''})"
+        )
+    if swap.type >= types.max_swapfiles and swap.type_name == "swapfile":
+        problems.append(f"swap type {swap.type} is at or above MAX_SWAPFILES {types.max_swapfiles} "
+                        "and is no special type")
+    return problems
+
+
+def _notes(value: int, cls: str, form: str, arch: str, level: str, model: Model) -> list[str]:
+    notes: list[str] = []
+    if cls == "none" and value:
+        notes.append("accessed/dirty set in an empty entry: the Knights Landing erratum can do that, "
+                     "and pte_none() ignores both bits")
+    if cls == "none" and arch == "generic":
+        notes.append("without CONFIG_HAVE_ARCH_USERFAULTFD_WP the seed's special PTE is __pte(0) "
+                     "(asm-generic/pgtable_uffd.h), the same value as pte_none")
+    if form == "protnone" and arch == "x86_64" and model.version >= x86_64.L1TF:
+        notes.append("the frame number of a not-present entry is stored inverted (L1TF); pfn is shown un-inverted")
+    if form == "swap" and arch == "x86_64" and model.version >= x86_64.L1TF:
+        notes.append("the swap offset is stored inverted (L1TF); swp_offset is shown un-inverted")
+    if arch == "x86_64" and value == X86_UFFD_WP_SPECIAL and not x86_64.has_uffd_wp(model):
+        notes.append("this model has no uffd-wp, where the seed's special PTE would be __pte(0)")
+    if form == "swap" and arch == "x86_64" and x86_64.KNL_ERRATUM <= model.version < x86_64.L1TF:
+        notes.append("stable kernels from August 2018 on may carry the 4.19 (L1TF) swap layout: "
+                     "the version alone does not tell")
+    return notes
+
+
+def seed_rules(value: int, arch: str, level: str, model: Model) -> tuple[Rule, ...]:
+    """The seed patch's four rules for its special PTE, evaluated for ``value``."""
+    mod = arch_module(arch)
+    none = bool(mod.pte_none(value, model))
+    if arch == "x86_64":
+        present = bool(value & ((1 << x86_64.BIT_PRESENT) | (1 << x86_64.BIT_PROTNONE)))
+        present_why = "bit 0 (PRESENT) or bit 8 (PROTNONE) is set" if present else "bits 0 and 8 are clear"
+        uffd = x86_64.has_uffd_wp(model) and bool(value & X86_UFFD_WP_SPECIAL)
+        uffd_why = ("bit 2 (_PAGE_SWP_UFFD_WP) is set" if uffd else
+                    "bit 2 is clear" if x86_64.has_uffd_wp(model) else "this model has no uffd-wp bits")
+        none_why = (f"{value:#x} & ~0x60 = {value & ~x86_64.KNL_ERRATUM_MASK & ENTRY_MASK:#x}"
+                    + (" (A/D ignored)" if model.version >= x86_64.KNL_ERRATUM else ""))
+    else:
+        present, present_why = False, "a generic swp_entry_t is never present"
+        uffd, uffd_why = False, "asm-generic pgtable_uffd.h: pte_swp_uffd_wp() is always 0"
+        none_why = f"{value:#x} {'=' if value == 0 else '!='} 0"
+    valid_swap = False
+    valid_why = "pte_none or present: no swap entry at all"
+    if not none and not present:
+        cls, swap = _swap_class(value, level, model, mod)
+        valid_swap = cls == "swap" and 0 < swap.offset < SWAP_HEADER_OFFSET_LIMIT
+        if cls != "swap":
+            valid_why = f"swap type {swap.type} is {swap.type_name}, not a swap file"
+        elif not valid_swap:
+            valid_why = f"type {swap.type}, offset {swap.offset:#x}: no swap area holds that page"
+        else:
+            valid_why = f"type {swap.type}, offset {swap.offset:#x} can be a real swapped-out page"
+    return (
+        Rule("pte_none() == false", not none, none_why),
+        Rule("pte_present() == false", not present, present_why),
+        Rule("pte_swp_uffd_wp() == true", uffd, uffd_why),
+        Rule("not a valid swap entry", not valid_swap, valid_why),
+    )

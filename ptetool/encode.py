@@ -1,0 +1,82 @@
+"""Build a raw entry from a class and named fields: the inverse of decode."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ptetool.decode import CLASSES, X86_UFFD_WP_SPECIAL, arch_module, decode, layout_for
+from ptetool.errors import UsageError
+from ptetool.kernel import Model
+from ptetool.swaptypes import CLASS_OF_TYPE, swap_types
+
+SWAP_LIKE = frozenset(CLASS_OF_TYPE.values()) | {"uffd_wp_special"}
+
+
+@dataclass(frozen=True)
+class Encoded:
+    value: int
+    warnings: tuple[str, ...]
+
+
+def _form(cls: str, level: str, fields: dict[str, int]) -> str:
+    if cls == "present":
+        return "table" if level != "pte" and fields.get("pse", 1) == 0 else "present"
+    if cls in ("none", "protnone"):
+        return cls
+    return "swap"
+
+
+def _swap_type(cls: str, fields: dict[str, int], model: Model) -> tuple[int, str]:
+    names = swap_types(model).names
+    if "swp_type" in fields:
+        swp_type = fields["swp_type"]
+        if not 0 <= swp_type < len(names):
+            raise UsageError(f"swp_type={swp_type} does not fit in 5 bits")
+        return swp_type, names[swp_type]
+    for swp_type, name in enumerate(names):
+        if CLASS_OF_TYPE[name] == cls or (cls == "uffd_wp_special" and name == "swapfile"):
+            return swp_type, name
+    raise UsageError(
+        f"kernel {model.label} with config {model.kconfig} has no {cls} swap type; "
+        "choose another --kernel or --kconfig"
+    )
+
+
+def encode(cls: str, fields: dict[str, int], arch: str = "x86_64", level: str = "pte",
+           model: Model | None = None) -> Encoded:
+    """The raw value with ``fields`` set over the class's defaults; warns if it decodes otherwise."""
+    model = model or Model()
+    if cls not in CLASSES or cls == "invalid":
+        raise UsageError(f"unknown class {cls!r}: choose from {', '.join(c for c in CLASSES if c != 'invalid')}")
+    mod = arch_module(arch)
+    if level not in mod.LEVELS:
+        raise UsageError(f"--level {level!r}: choose from {', '.join(mod.LEVELS)}")
+    form = _form(cls, level, fields)
+    if arch == "generic" and form not in ("none", "swap"):
+        raise UsageError(f"the generic arch has no {cls} entries: it reads values as swp_entry_t")
+    type_name = ""
+    defaults: dict[str, int] = {}
+    if form == "swap":
+        swp_type, type_name = _swap_type(cls, fields, model)
+        defaults["swp_type"] = swp_type
+    lay = layout_for(cls, form, arch, level, model, type_name)
+    if cls == "uffd_wp_special":
+        defaults = {**lay.decode(X86_UFFD_WP_SPECIAL), **defaults}
+    elif form in ("present", "table"):
+        defaults.update(present=1, **({"pse": 1} if form == "present" and "pse" in lay else {}))
+    elif form == "protnone":
+        defaults["protnone"] = 1
+    try:
+        # Every owner starts at 0 (an inverted field stores 0 as all ones), then the class's defaults.
+        base = lay.encode({**{f.name: 0 for f in lay.owners}, **{k: v for k, v in defaults.items() if k in lay}})
+        value = lay.encode(fields, base)
+    except KeyError as exc:
+        names = ", ".join(f.name for f in lay.fields)
+        raise UsageError(f"{lay.name} has no field {exc.args[0]!r}; its fields: {names}") from None
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    got = decode(value, arch, level, model)
+    warnings: tuple[str, ...] = ()
+    if got.cls != cls:
+        warnings = (f"{value:#018x} decodes as {got.cls}, not {cls}",)
+    return Encoded(value, warnings)

@@ -1,0 +1,232 @@
+"""The kernel model: which kernel version and config a value is read against.
+
+The version decides the layout era (x86 swap layout, which software bits
+exist, which PTE-marker bits exist); the config decides the swap-type
+numbering and the optional bits. Every decode states the model it used.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ptetool.errors import UsageError, WorkError
+
+Version = tuple[int, int]
+
+OLDEST: Version = (4, 0)
+NEWEST: Version = (6, 18)
+
+# The config options that change how an entry is read. Everything else in a
+# .config is irrelevant to ptetool and is not kept.
+OPTIONS: tuple[str, ...] = (
+    "CONFIG_MIGRATION",
+    "CONFIG_DEVICE_PRIVATE",
+    "CONFIG_MEMORY_FAILURE",
+    "CONFIG_PTE_MARKER",
+    "CONFIG_PTE_MARKER_UFFD_WP",
+    "CONFIG_MEM_SOFT_DIRTY",
+    "CONFIG_HAVE_ARCH_USERFAULTFD_WP",
+    "CONFIG_NUMA_BALANCING",
+)
+
+ALLYES = "allyes"
+RUNNING = "running"
+
+# x86_64 MAX_PHYSMEM_BITS (arch/x86/include/asm/sparsemem.h, 6.12): 52 with
+# 5-level paging active, 46 without. SWP_PFN_BITS = MAX_PHYSMEM_BITS - PAGE_SHIFT.
+PHYSMEM_BITS_LA57 = 52
+PHYSMEM_BITS_4LEVEL = 46
+PAGE_SHIFT = 12
+
+
+def parse_version(text: str) -> Version:
+    """'6.12', '6.12.57', '6.18.44-fc-v657' -> (major, minor); usage error otherwise."""
+    match = re.fullmatch(r"v?(\d+)\.(\d+)(?:[.\-+~_].*)?", text.strip())
+    if not match:
+        raise UsageError(f"--kernel {text!r}: expected a version such as 6.12 or 'running'")
+    version = (int(match[1]), int(match[2]))
+    if version < OLDEST:
+        raise UsageError(
+            f"--kernel {text}: ptetool models kernels from {OLDEST[0]}.{OLDEST[1]} on"
+        )
+    return version
+
+
+def version_str(version: Version) -> str:
+    return f"{version[0]}.{version[1]}"
+
+
+def parse_kconfig_text(text: str) -> frozenset[str]:
+    """The relevant options a .config enables; as the kernel reads it, a missing option is not set."""
+    enabled: set[str] = set()
+    for line in text.splitlines():
+        match = re.match(r"(CONFIG_\w+)=(.*)$", line.strip())
+        if match and match[1] in OPTIONS and match[2].strip() in ("y", "m"):
+            enabled.add(match[1])
+    return frozenset(enabled)
+
+
+def read_kconfig(path: Path) -> frozenset[str]:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise WorkError(f"cannot read kernel config {path}: {exc.strerror or exc}") from None
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as exc:
+            raise WorkError(f"cannot read kernel config {path}: not a valid gzip file ({exc})") from None
+    text = raw.decode("utf-8", errors="replace")
+    if "CONFIG_" not in text:
+        raise WorkError(f"{path} is not a kernel .config: it sets no CONFIG_ option")
+    return parse_kconfig_text(text)
+
+
+def running_release() -> str:
+    return os.uname().release
+
+
+def running_kconfig_path(release: str | None = None) -> Path | None:
+    candidates = [Path("/proc/config.gz"), Path(f"/boot/config-{release or running_release()}")]
+    for candidate in candidates:
+        if os.access(candidate, os.R_OK):
+            return candidate
+    return None
+
+
+def running_cpu() -> tuple[int | None, bool]:
+    """(physical address bits, 5-level paging active) from /proc/cpuinfo.
+
+    The kernel clears the la57 CPU flag when it does not run 5-level paging,
+    so the flag tells whether MAX_PHYSMEM_BITS is 52 or 46.
+    """
+    try:
+        text = Path("/proc/cpuinfo").read_text(errors="replace")
+    except OSError:
+        return None, False
+    phys = re.search(r"address sizes\s*:\s*(\d+) bits physical", text)
+    flags = re.search(r"^flags\s*:(.*)$", text, re.MULTILINE)
+    la57 = bool(flags) and "la57" in flags[1].split()  # type: ignore[index]
+    return (int(phys[1]) if phys else None), la57
+
+
+@dataclass(frozen=True)
+class Model:
+    """A kernel version, the config options that matter, and the CPU facts used."""
+
+    version: Version = NEWEST
+    enabled: frozenset[str] = frozenset(OPTIONS)
+    kconfig: str = ALLYES
+    release: str | None = None
+    phys_bits: int = 52
+    la57: bool = False
+    assumptions: tuple[str, ...] = ()
+
+    def has(self, option: str) -> bool:
+        return option in self.enabled
+
+    @property
+    def label(self) -> str:
+        return version_str(self.version)
+
+    @property
+    def physmem_bits(self) -> int:
+        return PHYSMEM_BITS_LA57 if self.la57 else PHYSMEM_BITS_4LEVEL
+
+    @property
+    def swp_pfn_bits(self) -> int:
+        """SWP_PFN_BITS (include/linux/swapops.h, 6.12): MAX_PHYSMEM_BITS - PAGE_SHIFT."""
+        return self.physmem_bits - PAGE_SHIFT
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kernel": self.label,
+            "release": self.release,
+            "kconfig": self.kconfig,
+            "options": {name: name in self.enabled for name in OPTIONS},
+            "phys_bits": self.phys_bits,
+            "la57": self.la57,
+            "assumptions": list(self.assumptions),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Model:
+        """Rebuild the model a record was decoded with (``encode -``)."""
+        try:
+            version = parse_version(str(data["kernel"]))
+            options = data.get("options", {})
+            return cls(
+                version=version,
+                enabled=frozenset(name for name in OPTIONS if options.get(name)),
+                kconfig=str(data.get("kconfig", "record")),
+                release=data.get("release"),
+                phys_bits=int(data.get("phys_bits", 52)),
+                la57=bool(data.get("la57", False)),
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise UsageError(f"the record's \"model\" is malformed: {exc}") from None
+
+
+def build_model(
+    kernel: str | None,
+    kconfig: str | None,
+    phys_bits: int | None = None,
+    la57: bool | None = None,
+) -> Model:
+    """The model for the CLI options; None means 'not given' (default to the running kernel)."""
+    assumptions: list[str] = []
+    release: str | None = None
+    use_running = kernel in (None, RUNNING)
+    if use_running:
+        release = running_release()
+        try:
+            version = parse_version(release)
+        except UsageError:
+            version = NEWEST
+            assumptions.append(f"running kernel {release!r} has no readable version; assumed {version_str(NEWEST)}")
+            use_running = False
+    else:
+        assert kernel is not None
+        version = parse_version(kernel)
+    if version > NEWEST:
+        assumptions.append(
+            f"kernel {version_str(version)} is newer than the newest modelled ({version_str(NEWEST)}): "
+            f"its layouts are read as {version_str(NEWEST)}'s"
+        )
+        version = NEWEST
+
+    if kconfig == ALLYES:
+        options, source = frozenset(OPTIONS), ALLYES
+    elif kconfig == RUNNING or (kconfig is None and use_running):
+        path = running_kconfig_path(release)
+        if path is None:
+            if kconfig == RUNNING:
+                raise WorkError(
+                    "--kconfig running: neither /proc/config.gz nor /boot/config-"
+                    f"{release or running_release()} is readable"
+                )
+            options, source = frozenset(OPTIONS), ALLYES
+            assumptions.append("the running kernel's config is not readable: every optional swap type assumed enabled")
+        else:
+            options, source = read_kconfig(path), f"{RUNNING} ({path})"
+    elif kconfig is None:
+        options, source = frozenset(OPTIONS), ALLYES
+    else:
+        options, source = read_kconfig(Path(kconfig)), kconfig
+
+    cpu_phys, cpu_la57 = running_cpu() if use_running else (None, False)
+    return Model(
+        version=version,
+        enabled=options,
+        kconfig=source,
+        release=release if use_running else None,
+        phys_bits=phys_bits or cpu_phys or 52,
+        la57=cpu_la57 if la57 is None else la57,
+        assumptions=tuple(assumptions),
+    )

@@ -1,0 +1,117 @@
+"""The JSON record: declared once here, the only way decoded entries are serialised."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypedDict
+
+from ptetool.arch import x86_64
+from ptetool.decode import Decoded
+from ptetool.kernel import Model
+from ptetool.layout import Layout
+from ptetool.swaptypes import marker_bits, swap_types
+from ptetool.values import format_value
+
+
+class SwapRecord(TypedDict):
+    type: int
+    offset: int
+    type_name: str
+
+
+class RuleRecord(TypedDict):
+    rule: str
+    holds: bool
+    why: str
+
+
+Record = TypedDict(
+    "Record",
+    {
+        "value": str,
+        "class": str,
+        "arch": str,
+        "level": str,
+        "layout": str,
+        "fields": dict[str, int],
+        "flags": list[str],
+        "swap": SwapRecord | None,
+        "marker": list[str] | None,
+        "problems": list[str],
+        "notes": list[str],
+        "rules": list[RuleRecord] | None,
+        "model": dict[str, Any],
+    },
+)
+
+
+def model_record(model: Model, arch: str) -> dict[str, Any]:
+    """The model as stated in every record: inputs, then what they imply."""
+    types = swap_types(model)
+    data = model.to_json()
+    data.update(
+        swap_types={str(t): name for t, name in types.special().items()},
+        max_swapfiles=types.max_swapfiles,
+        marker_bits={m.name: m.bit for m in marker_bits(model)},
+        swp_pfn_bits=model.swp_pfn_bits,
+    )
+    if arch == "x86_64":
+        data.update(
+            swap_layout=x86_64.swap_era(model),
+            uffd_wp=x86_64.has_uffd_wp(model),
+            soft_dirty=x86_64.has_soft_dirty(model),
+        )
+    else:
+        data.update(uffd_wp=False)
+    return data
+
+
+def to_record(d: Decoded) -> Record:
+    return {
+        "value": format_value(d.value),
+        "class": d.cls,
+        "arch": d.arch,
+        "level": d.level,
+        "layout": d.layout.name,
+        "fields": d.field_values,
+        "flags": list(d.flags),
+        "swap": SwapRecord(type=d.swap.type, offset=d.swap.offset, type_name=d.swap.type_name) if d.swap else None,
+        "marker": list(d.marker) if d.marker is not None else None,
+        "problems": list(d.problems),
+        "notes": list(d.notes),
+        "rules": [RuleRecord(rule=r.rule, holds=r.holds, why=r.why) for r in d.rules] if d.rules else None,
+        "model": model_record(d.model, d.arch),
+    }
+
+
+def dumps(record: Record | list[Record], indent: int | None = None) -> str:
+    return json.dumps(record, indent=indent)
+
+
+def layout_record(layout: Layout, cls: str, arch: str, level: str, model: Model) -> dict[str, Any]:
+    """A layout without a value: every field with its bits, derived mask, doc and source."""
+    return {
+        "layout": layout.name,
+        "class": cls,
+        "arch": arch,
+        "level": level,
+        "doc": layout.doc,
+        "fields": [
+            {
+                "name": f.name,
+                "lsb": f.lsb,
+                "msb": f.msb,
+                "width": f.width,
+                "mask": format_value(f.mask),
+                "family": f.family.value,
+                "inverted": f.inverted,
+                "value_shift": f.value_shift,
+                "alias_of": f.alias_of,
+                "zero_expected": f.zero_expected,
+                "doc": f.doc,
+                "source": {"file": f.source.file, "version": f.source.version},
+            }
+            for f in layout.fields
+        ],
+        "model": model_record(model, arch),
+    }

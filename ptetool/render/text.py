@@ -1,0 +1,45 @@
+"""Plain-text renderings that need no rich: the brief line and the model statement."""
+
+from __future__ import annotations
+
+from ptetool.arch import x86_64
+from ptetool.decode import Decoded
+from ptetool.kernel import Model
+from ptetool.swaptypes import swap_types
+from ptetool.values import format_value
+
+# Multi-bit fields worth naming on the brief line, in this order.
+_BRIEF_FIELDS = ("pfn", "pkey")
+
+
+def brief(d: Decoded) -> str:
+    """One line: value, class, what matters for the class, flags, problem count."""
+    fields = d.field_values
+    parts = [format_value(d.value), d.cls]
+    if d.swap is not None:
+        parts.append(f"type={d.swap.type}({d.swap.type_name}) offset={d.swap.offset:#x}")
+    if d.marker is not None:
+        parts.append("marker=" + (",".join(d.marker) or "-"))
+    parts += [f"{name}={fields[name]:#x}" for name in _BRIEF_FIELDS if name in fields and
+              (name != "pkey" or fields[name])]
+    flags = [f for f in d.flags if not f.startswith("marker_")]
+    if flags:
+        parts.append(",".join(flags))
+    if d.problems:
+        parts.append(f"[{len(d.problems)} problem{'s' if len(d.problems) > 1 else ''}]")
+    return " ".join(parts)
+
+
+def describe_model(model: Model, arch: str, level: str) -> str:
+    """The model actually used, said once per run on stderr for human formats."""
+    kernel = model.label + (f" (running {model.release})" if model.release else "")
+    parts = [f"{arch} {level}", f"kernel {kernel}", f"kconfig {model.kconfig}"]
+    if arch == "x86_64":
+        parts.append(f"uffd-wp {'on' if x86_64.has_uffd_wp(model) else 'off'}")
+        parts.append(f"soft-dirty {'on' if x86_64.has_soft_dirty(model) else 'off'}")
+    parts.append(f"MAX_SWAPFILES {swap_types(model).max_swapfiles}")
+    parts.append(f"phys {model.phys_bits} bits")
+    text = "model: " + ", ".join(parts)
+    for assumption in model.assumptions:
+        text += f"\nmodel: {assumption}"
+    return text
