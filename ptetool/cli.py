@@ -6,67 +6,16 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from ptetool import __version__, term
-from ptetool.decode import ARCHES, CLASSES, LEVELS, Decoded, decode
+from ptetool.decode import CLASSES, Decoded, decode
 from ptetool.errors import EXIT_USAGE, PtetoolError, UsageError
-from ptetool.kernel import Model, build_model
+from ptetool.kernel import Model
+from ptetool.options import DECODE_FORMATS, model_options, output_options, resolve_model
 from ptetool.values import format_value, parse_value, split_tokens
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-DECODE_FORMATS = ("diagram", "brief", "table", "json", "ndjson", "markdown")
-
-
-def model_options(func: F) -> F:
-    """--arch, --level, --kernel, --kconfig and the CPU facts, shared by every command."""
-    options = [
-        click.option("--arch", type=click.Choice(list(ARCHES)), default="x86_64", show_default=True,
-                     help="Architecture whose layout applies."),
-        click.option("--level", type=click.Choice(LEVELS), default="pte", show_default=True,
-                     help="Page-table level the entry came from."),
-        click.option("--kernel", metavar="X.Y|running",
-                     help="Kernel whose layouts and swap-type numbering apply [default: running, "
-                     "else the newest modelled]."),
-        click.option("--kconfig", metavar="PATH|running|allyes",
-                     help="A .config or config.gz deciding swap types and optional bits; 'allyes' enables "
-                     "every option that matters [default: running with --kernel running, else allyes]."),
-        click.option("--phys-bits", type=click.IntRange(32, 52), metavar="N",
-                     help="Physical address width for PFN checks [default: the CPU's, else 52]."),
-        click.option("--la57/--no-la57", default=None,
-                     help="5-level paging active (MAX_PHYSMEM_BITS 52, not 46) [default: the CPU's, else off]."),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
-
-
-def output_options(formats: tuple[str, ...]) -> Callable[[F], F]:
-    def decorate(func: F) -> F:
-        options = [
-            click.option("--format", "fmt", type=click.Choice(formats), default=None,
-                         help="Output format [default: diagram on a terminal, else brief]."
-                         if "brief" in formats else "Output format [default: diagram]."),
-            click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto",
-                         show_default=True, help="Colour: auto colours a terminal unless NO_COLOR is set."),
-            click.option("--ascii", "ascii_only", is_flag=True, help="Draw with ASCII, no box-drawing characters."),
-            click.option("--svg", type=click.Path(dir_okay=False, writable=True), metavar="FILE",
-                         help="Also write the coloured view to FILE as SVG."),
-            click.option("--html", type=click.Path(dir_okay=False, writable=True), metavar="FILE",
-                         help="Also write the coloured view to FILE as HTML."),
-        ]
-        for option in reversed(options):
-            func = option(func)
-        return func
-
-    return decorate
-
-
-def resolve_model(kernel: str | None, kconfig: str | None, phys_bits: int | None, la57: bool | None) -> Model:
-    return build_model(kernel, kconfig, phys_bits, la57)
 
 
 class PtetoolGroup(click.Group):
@@ -301,3 +250,12 @@ def layout_cmd(cls: str, arch: str, level: str, kernel: str | None, kconfig: str
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
     cli.main(args=argv, prog_name="ptetool")
+
+
+def _register_pagemap() -> None:
+    from ptetool.cli_pagemap import pagemap_cmd
+
+    cli.add_command(pagemap_cmd, "pagemap")
+
+
+_register_pagemap()

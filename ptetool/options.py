@@ -1,0 +1,65 @@
+"""Options shared by the commands, each declared once and stacked where it applies."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from ptetool.decode import ARCHES, LEVELS
+from ptetool.kernel import Model, build_model
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+DECODE_FORMATS = ("diagram", "brief", "table", "json", "ndjson", "markdown")
+
+
+def model_options(func: F) -> F:
+    """--arch, --level, --kernel, --kconfig and the CPU facts, shared by every command."""
+    options = [
+        click.option("--arch", type=click.Choice(list(ARCHES)), default="x86_64", show_default=True,
+                     help="Architecture whose layout applies."),
+        click.option("--level", type=click.Choice(LEVELS), default="pte", show_default=True,
+                     help="Page-table level the entry came from."),
+        click.option("--kernel", metavar="X.Y|running",
+                     help="Kernel whose layouts and swap-type numbering apply [default: running, "
+                     "else the newest modelled]."),
+        click.option("--kconfig", metavar="PATH|running|allyes",
+                     help="A .config or config.gz deciding swap types and optional bits; 'allyes' enables "
+                     "every option that matters [default: running with --kernel running, else allyes]."),
+        click.option("--phys-bits", type=click.IntRange(32, 52), metavar="N",
+                     help="Physical address width for PFN checks [default: the CPU's, else 52]."),
+        click.option("--la57/--no-la57", default=None,
+                     help="5-level paging active (MAX_PHYSMEM_BITS 52, not 46) [default: the CPU's, else off]."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def output_options(formats: tuple[str, ...]) -> Callable[[F], F]:
+    def decorate(func: F) -> F:
+        options = [
+            click.option("--format", "fmt", type=click.Choice(formats), default=None,
+                         help="Output format [default: diagram on a terminal, else brief]."
+                         if "brief" in formats else "Output format [default: diagram]."),
+            click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto",
+                         show_default=True, help="Colour: auto colours a terminal unless NO_COLOR is set."),
+            click.option("--ascii", "ascii_only", is_flag=True, help="Draw with ASCII, no box-drawing characters."),
+            click.option("--svg", type=click.Path(dir_okay=False, writable=True), metavar="FILE",
+                         help="Also write the coloured view to FILE as SVG."),
+            click.option("--html", type=click.Path(dir_okay=False, writable=True), metavar="FILE",
+                         help="Also write the coloured view to FILE as HTML."),
+        ]
+        for option in reversed(options):
+            func = option(func)
+        return func
+
+    return decorate
+
+
+def resolve_model(kernel: str | None, kconfig: str | None, phys_bits: int | None, la57: bool | None) -> Model:
+    return build_model(kernel, kconfig, phys_bits, la57)
+
+
