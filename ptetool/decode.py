@@ -182,9 +182,10 @@ def _problems(
             )
     used = offset_used_bits(cls, model, lay["swp_offset"].width)
     if used is not None and swap.offset >> used:
+        young_dirty = ", plus young/dirty" if used > model.swp_pfn_bits else ""
         problems.append(
             f"swap offset {swap.offset:#x} sets bits above the {used} that a {cls} entry uses "
-            f"(SWP_PFN_BITS {model.swp_pfn_bits}{', plus young/dirty' if cls == 'migration' and used > model.swp_pfn_bits else ''})"
+            f"(SWP_PFN_BITS {model.swp_pfn_bits}{young_dirty})"
         )
     if swap.type >= types.max_swapfiles and swap.type_name == "swapfile":
         problems.append(f"swap type {swap.type} is at or above MAX_SWAPFILES {types.max_swapfiles} "

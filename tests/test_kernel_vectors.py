@@ -106,7 +106,7 @@ def test_x86_bit_numbers_and_masks(vf: VectorFile) -> None:
     assert swap["swp_type"].width == vf.constants["SWP_TYPE_BITS"]
     assert swap["swp_offset"].lsb == vf.constants["SWP_OFFSET_FIRST_BIT"]
     assert swap["swp_type"].lsb == 64 - vf.constants["SWP_TYPE_BITS"]
-    assert x86_64.KNL_ERRATUM_MASK == vf.constants["_PAGE_KNL_ERRATUM_MASK"]
+    assert vf.constants["_PAGE_KNL_ERRATUM_MASK"] == x86_64.KNL_ERRATUM_MASK
     assert generic.layout("swap", "pte", model)["swp_type"].lsb == vf.constants["SWP_TYPE_SHIFT"]
     assert model.swp_pfn_bits == vf.constants["SWP_PFN_BITS"]
     assert checked >= 20

@@ -263,7 +263,8 @@ def layout(form: str, level: str, model: Model, cls: str = "", type_name: str = 
         return select(name, "a table pointer: the entry addresses the next-level page table", _TABLE_DEFS, model)
     if form in ("present", "protnone"):
         leaf = _leaf_defs(level, form == "protnone", model.version)
-        doc = "a present entry" if form == "present" else "PROT_NONE / NUMA-hinting: present to the kernel, not to the CPU"
+        doc = ("a present entry" if form == "present"
+               else "PROT_NONE / NUMA-hinting: present to the kernel, not to the CPU")
         return select(name, doc, leaf, model)
     base = select(f"x86_64 {level} swap", f"swap-format entry, {swap_era(model)}", _swap_defs(model), model)
     return with_views(base, offset_views(base["swp_offset"], cls, type_name, model), cls)

@@ -190,11 +190,8 @@ class BitDiagram:
 
     def render_lines(self, max_width: int) -> list[Text]:
         rows = self.layout_rows(max_width)
-        h, v, corners = ("-", "|", "++++++++") if self.ascii_only else ("─", "│", "┌┬┐├┼┤└┴┘")
-        if self.ascii_only:
-            top = mid = bottom = ("+", "+", "+")
-        else:
-            top, bottom = ("┌", "┬", "┐"), ("└", "┴", "┘")
+        h, v = ("-", "|") if self.ascii_only else ("─", "│")
+        top, bottom = (("+", "+", "+"),) * 2 if self.ascii_only else (("┌", "┬", "┐"), ("└", "┴", "┘"))
         lines: list[Text] = []
         for row in rows:
             widths = [self._cell_width(p) for p in row]
@@ -228,7 +225,6 @@ class BitDiagram:
             if any_value:
                 lines.append(value_line)
             lines.append(Text(bottom[0] + bottom[1].join(h * w for w in widths) + bottom[2]))
-        del corners
         return lines
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:

@@ -818,7 +818,7 @@ def _pageout(a: int, pages: int, timeout: float = 5.0) -> int:
         try:
             _madvise(a, pages * PAGE_SIZE, MADV_PAGEOUT)
         except OSError as e:
-            raise StateSkip(f"MADV_PAGEOUT: {e}")
+            raise StateSkip(f"MADV_PAGEOUT: {e}") from None
         recs = read_pagemap("self", a, pages)
         if all(r & PM_SWAP for r in recs):
             return attempts
@@ -840,7 +840,7 @@ def _uffd(features: int, need: int = 0) -> Uffd:
     try:
         probe_u = Uffd(0)
     except OSError as e:
-        raise StateSkip(str(e))
+        raise StateSkip(str(e)) from None
     supported = probe_u.features
     probe_u.close()
     if need & ~supported:
@@ -849,7 +849,7 @@ def _uffd(features: int, need: int = 0) -> Uffd:
     try:
         u = Uffd(features & supported)
     except OSError as e:
-        raise StateSkip(str(e))
+        raise StateSkip(str(e)) from None
     _keep.append(u)   # closing it would drop VM_UFFD_WP and reset the wp bits
     return u
 
@@ -861,7 +861,7 @@ def _uffd_wp_anon(written=True, unpopulated=False):
     try:
         u.register_wp(a, NPAGES * PAGE_SIZE)
     except OSError as e:
-        raise StateSkip(f"anon uffd-wp: {e}")
+        raise StateSkip(f"anon uffd-wp: {e}") from None
     if written:
         _write_pages(a, NPAGES)
     u.writeprotect(a, NPAGES * PAGE_SIZE)
@@ -896,7 +896,7 @@ def _uffd_wp_shmem():
     try:
         u.register_wp(a, NPAGES * PAGE_SIZE)
     except OSError as e:
-        raise StateSkip(f"shmem uffd-wp: {e}")
+        raise StateSkip(f"shmem uffd-wp: {e}") from None
     _write_pages(a, NPAGES)
     u.writeprotect(a, NPAGES * PAGE_SIZE)
     return a
@@ -922,7 +922,7 @@ def st_guard():
         _madvise(a, NPAGES * PAGE_SIZE, MADV_GUARD_INSTALL)
     except OSError as e:
         raise StateSkip(f"MADV_GUARD_INSTALL: {e} (needs Linux 6.13+, this is "
-                        f"{os.uname().release})")
+                        f"{os.uname().release})") from None
     bits = [PM_SWAP_BIT] + ([PM_GUARD_REGION_BIT] if kernel_version() >= (6, 15) else [])
     return _state(a, NPAGES, _flags_expect(bits, pfn="marker", marker=PTE_MARKER_GUARD)
                   | {"exact": marker_record(PTE_MARKER_GUARD)})
@@ -951,7 +951,7 @@ def st_thp():
     try:
         _madvise(a, size, MADV_HUGEPAGE)
     except OSError as e:
-        raise StateSkip(f"MADV_HUGEPAGE: {e}")
+        raise StateSkip(f"MADV_HUGEPAGE: {e}") from None
     ctypes.memset(a, 0x5A, 8)     # one write fault allocates the whole PMD-size folio
     kib = _smaps_field(a, "AnonHugePages")
     if not kib or kib < size // 1024:
@@ -971,7 +971,7 @@ def st_softdirty():
         with open("/proc/self/clear_refs", "w") as f:
             f.write("4")
     except OSError as e:
-        raise StateSkip(f"clear_refs 4: {e}")
+        raise StateSkip(f"clear_refs 4: {e}") from None
     _write_pages(a, 2)
     recs = read_pagemap("self", a, NPAGES)
     if not recs[0] & PM_SOFT_DIRTY:
@@ -1065,7 +1065,7 @@ class Child:
 def spawn(names, timeout: float = 30.0):
     """Start a child that builds the named states; yield a Child; stop it afterwards."""
     names = list(names)
-    errf = tempfile.TemporaryFile()
+    errf = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below
     proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--child", *names],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errf)
     child = None

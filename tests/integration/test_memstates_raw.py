@@ -20,7 +20,7 @@ import pytest
 if not sys.platform.startswith("linux"):
     pytest.skip(f"Linux only (this is {sys.platform})", allow_module_level=True)
 
-from . import memstates as ms  # noqa: E402
+from . import memstates as ms
 
 PROBE = ms.probe()
 if PROBE["pagemap"]:

@@ -277,23 +277,7 @@ def build_catalogue(tree):
                               r"_PAGE_BIT_[A-Z0-9_]+")
     const_names += macro_names(tree, "arch/x86/include/asm/pgtable_types.h",
                                r"_H?PAGE_[A-Z0-9_]+")
-    const_names += [
-        "_PAGE_SWP_SOFT_DIRTY", "_PAGE_SWP_UFFD_WP", "_PAGE_SWP_EXCLUSIVE",
-        "SWP_TYPE_BITS", "SWP_OFFSET_FIRST_BIT", "SWP_OFFSET_SHIFT",
-        "MAX_SWAPFILES_SHIFT", "MAX_SWAPFILES", "SWP_TYPE_SHIFT",
-        "SWP_OFFSET_MASK", "BITS_PER_XA_VALUE", "SWP_DEVICE_NUM",
-        "SWP_MIGRATION_NUM", "SWP_HWPOISON_NUM", "SWP_PTE_MARKER_NUM",
-        "SWP_SWAPIN_ERROR_NUM"] + SPECIAL_TYPES + [
-        "PTE_MARKER_UFFD_WP", "PTE_MARKER_SWAPIN_ERROR", "PTE_MARKER_POISONED",
-        "PTE_MARKER_GUARD", "PTE_MARKER_MASK",
-        "SWP_PFN_BITS", "SWP_PFN_MASK", "SWP_MIG_YOUNG_BIT",
-        "SWP_MIG_DIRTY_BIT", "SWP_MIG_TOTAL_BITS", "SWP_MIG_YOUNG",
-        "SWP_MIG_DIRTY", "MAX_PHYSMEM_BITS", "__PHYSICAL_MASK_SHIFT",
-        "__PHYSICAL_MASK", "__VIRTUAL_MASK_SHIFT", "PAGE_SHIFT", "PMD_SHIFT",
-        "PUD_SHIFT", "P4D_SHIFT", "PGDIR_SHIFT", "PTRS_PER_PTE",
-        "PTRS_PER_PMD", "PTRS_PER_PUD", "PTE_PFN_MASK", "PTE_FLAGS_MASK",
-        "PHYSICAL_PAGE_MASK", "PHYSICAL_PMD_PAGE_MASK",
-        "PHYSICAL_PUD_PAGE_MASK", "HPAGE_PMD_ORDER"]
+    const_names += ["_PAGE_SWP_SOFT_DIRTY", "_PAGE_SWP_UFFD_WP", "_PAGE_SWP_EXCLUSIVE", "SWP_TYPE_BITS", "SWP_OFFSET_FIRST_BIT", "SWP_OFFSET_SHIFT", "MAX_SWAPFILES_SHIFT", "MAX_SWAPFILES", "SWP_TYPE_SHIFT", "SWP_OFFSET_MASK", "BITS_PER_XA_VALUE", "SWP_DEVICE_NUM", "SWP_MIGRATION_NUM", "SWP_HWPOISON_NUM", "SWP_PTE_MARKER_NUM", "SWP_SWAPIN_ERROR_NUM", *SPECIAL_TYPES, "PTE_MARKER_UFFD_WP", "PTE_MARKER_SWAPIN_ERROR", "PTE_MARKER_POISONED", "PTE_MARKER_GUARD", "PTE_MARKER_MASK", "SWP_PFN_BITS", "SWP_PFN_MASK", "SWP_MIG_YOUNG_BIT", "SWP_MIG_DIRTY_BIT", "SWP_MIG_TOTAL_BITS", "SWP_MIG_YOUNG", "SWP_MIG_DIRTY", "MAX_PHYSMEM_BITS", "__PHYSICAL_MASK_SHIFT", "__PHYSICAL_MASK", "__VIRTUAL_MASK_SHIFT", "PAGE_SHIFT", "PMD_SHIFT", "PUD_SHIFT", "P4D_SHIFT", "PGDIR_SHIFT", "PTRS_PER_PTE", "PTRS_PER_PMD", "PTRS_PER_PUD", "PTE_PFN_MASK", "PTE_FLAGS_MASK", "PHYSICAL_PAGE_MASK", "PHYSICAL_PMD_PAGE_MASK", "PHYSICAL_PUD_PAGE_MASK", "HPAGE_PMD_ORDER"]
     seen = set()
     for n in const_names:
         if n in seen:
@@ -392,7 +376,7 @@ def build_catalogue(tree):
                 e = "pte_val(make_pte_marker(%s))" % " | ".join(macros)
                 # SWP_PTE_MARKER exists only when markers are compiled in
                 # (always from 6.2, with CONFIG_PTE_MARKER before).
-                guard = " && ".join(ifdef(m) for m in macros + ["SWP_PTE_MARKER"])
+                guard = " && ".join(ifdef(m) for m in [*macros, "SWP_PTE_MARKER"])
 
                 def mpost(it, consts, macros=macros):
                     it.inputs["mask"] = sum(consts[m] for m in macros)
@@ -545,7 +529,7 @@ def build_catalogue(tree):
     for pred in PMD_PREDS:
         if not has(pred):
             continue
-        for v in PFN_PMDS + [0x0FFFFFFFFFDB9600, 0x0FFFFFFFFFDB9602]:
+        for v in [*PFN_PMDS, 1152921504604460544, 1152921504604460546]:
             e = "!!%s(__pmd(%s))" % (pred, h64(v))
             g = "defined(CONFIG_ARCH_ENABLE_THP_MIGRATION)" \
                 if pred == "is_pmd_migration_entry" else None
@@ -619,7 +603,7 @@ def write_vec_c(items, moddir):
                     "\treturn (u64)(%s);" % ce,
                     "}"]
             if it.guard:
-                body = ["#if %s" % it.guard] + body + ["#endif"]
+                body = ["#if %s" % it.guard, *body, "#endif"]
             fns.append("/* %s */\n%s\n" % (it.key.replace("*/", "* /"),
                                            "\n".join(body)))
     with open(os.path.join(HERE, "vec_template.c")) as fh:
@@ -705,10 +689,7 @@ def write_harness(items, undefined, path, skip=()):
         ctype, val, _ = KNOWN_RUNTIME[s]
         if ctype == "blob":
             continue
-        if isinstance(val, str):
-            val = "(" + val + ")"
-        else:
-            val = "%#xULL" % val
+        val = "(" + val + ")" if isinstance(val, str) else "%#xULL" % val
         ct = {"u64": "unsigned long long", "u32": "unsigned int",
               "u8": "unsigned char"}[ctype]
         rs.append("\t{ %s v = %s; dv_store(%s, &v, sizeof(v)); }" % (ct, val, s))
@@ -857,7 +838,7 @@ def main():
             it.post(it, consts)
         v, vals, deps = value_of(it.fn)
         if it.kind == "swp_decode":
-            v2, vals2, deps2 = value_of(it.fn2)
+            _v2, vals2, deps2 = value_of(it.fn2)
             deps |= deps2
             vals = {p: {"type": vals[p], "offset": vals2[p]} for p in vals}
             fmt = lambda x: x  # noqa: E731
