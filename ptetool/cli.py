@@ -12,7 +12,7 @@ import click
 
 from ptetool import __version__, term
 from ptetool.decode import CLASSES, Decoded, decode
-from ptetool.errors import EXIT_USAGE, PtetoolError, UsageError
+from ptetool.errors import EXIT_DIFFERENT, EXIT_USAGE, PtetoolError, UsageError
 from ptetool.kernel import Model
 from ptetool.options import DECODE_FORMATS, model_options, output_options, resolve_model
 from ptetool.values import format_value, parse_value, split_tokens
@@ -250,6 +250,46 @@ def layout_cmd(cls: str, arch: str, level: str, kernel: str | None, kconfig: str
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
     cli.main(args=argv, prog_name="ptetool")
+
+
+# --- diff ---------------------------------------------------------------------------------------
+
+@cli.command("diff")
+@click.argument("value_a", metavar="A")
+@click.argument("value_b", metavar="B")
+@model_options
+@output_options(("diagram", "brief", "json"))
+def diff_cmd(value_a: str, value_b: str, arch: str, level: str, kernel: str | None, kconfig: str | None,
+             phys_bits: int | None, la57: bool | None, fmt: str | None, color: str, ascii_only: bool,
+             svg: str | None, html: str | None) -> None:
+    """The fields and bits that differ between two values: exit 0 equal, 1 different, 2 usage error."""
+    from ptetool.diff import diff
+
+    model = resolve_model(kernel, kconfig, phys_bits, la57)
+    result = diff(decode(parse_value(value_a), arch, level, model), decode(parse_value(value_b), arch, level, model))
+    fmt = fmt or ("diagram" if term.stdout_is_terminal() else "brief")
+    if fmt == "json":
+        from ptetool.record import diff_record
+
+        term.out(json.dumps(diff_record(result), indent=2))
+    elif fmt == "brief":
+        from ptetool.render.text import brief_diff
+
+        for line in brief_diff(result):
+            term.out(line)
+    else:
+        from ptetool.render import views
+
+        term.show(views.diff_view(result, ascii_only), term.wants_color(color))
+    if svg or html:
+        from ptetool.render import views
+        from ptetool.render.export import export_renderable
+
+        export_renderable(views.diff_view(result, ascii_only), svg, html)
+    if fmt != "json":
+        term.err(_model_line(model, arch, level))
+    if not result.equal:
+        raise SystemExit(EXIT_DIFFERENT)
 
 
 def _register_pagemap() -> None:

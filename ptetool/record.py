@@ -7,6 +7,7 @@ from typing import Any, TypedDict
 
 from ptetool.arch import x86_64
 from ptetool.decode import Decoded
+from ptetool.diff import Diff
 from ptetool.kernel import Model
 from ptetool.layout import Layout
 from ptetool.swaptypes import marker_bits, swap_types
@@ -114,4 +115,15 @@ def layout_record(layout: Layout, cls: str, arch: str, level: str, model: Model)
             for f in layout.fields
         ],
         "model": model_record(model, arch),
+    }
+
+
+def diff_record(result: Diff) -> dict[str, Any]:
+    return {
+        "a": to_record(result.a),
+        "b": to_record(result.b),
+        "equal": result.equal,
+        "changed_bits": format_value(result.changed_bits),
+        "class_changed": result.class_changed,
+        "fields": [{"field": c.name, "old": c.old, "new": c.new} for c in result.fields],
     }

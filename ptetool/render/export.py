@@ -39,7 +39,7 @@ def _md_table(layout: Layout, value: int | None) -> str:
 
 def markdown(d: Decoded) -> str:
     diagram = views.BitDiagram(d.layout, d.value, ascii_only=False)
-    summary = plain(views.join_lines(views.summary(d)))
+    summary = plain(views.join_lines(views.summary(d, with_model=True)))
     return (f"```\n{plain(diagram)}\n```\n\n```\n{summary}\n```\n\n{_md_table(d.layout, d.value)}\n")
 
 
@@ -63,7 +63,7 @@ def export_renderable(renderables: RenderableType | Sequence[RenderableType], sv
 
 
 def export_views(decoded: Sequence[Decoded], ascii_only: bool, svg: str | None, html: str | None) -> None:
-    export_renderable([views.decode_view(d, ascii_only) for d in decoded], svg, html)
+    export_renderable([views.decode_view(d, ascii_only, with_model=True) for d in decoded], svg, html)
 
 
 __all__ = ["describe_model", "export_renderable", "export_views", "markdown", "markdown_layout", "plain"]

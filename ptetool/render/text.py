@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ptetool.arch import x86_64
 from ptetool.decode import Decoded
+from ptetool.diff import Diff
 from ptetool.kernel import Model
 from ptetool.swaptypes import swap_types
 from ptetool.values import format_value
@@ -43,3 +44,21 @@ def describe_model(model: Model, arch: str, level: str) -> str:
     for assumption in model.assumptions:
         text += f"\nmodel: {assumption}"
     return text
+
+
+def brief_diff(result: Diff) -> list[str]:
+    """One line per changed field, then the class verdict; nothing but 'equal' when equal."""
+    if result.equal:
+        return [f"{format_value(result.a.value)} == {format_value(result.b.value)}: equal"]
+
+    lines = [f"{change.name}: {field_text(change.old)} -> {field_text(change.new)}" for change in result.fields]
+    verdict = (f"class: {result.a.cls} -> {result.b.cls}" if result.class_changed
+               else f"class: {result.a.cls} (unchanged)")
+    return [*lines, verdict, f"bits: {format_value(result.changed_bits)}"]
+
+
+def field_text(value: int | None) -> str:
+    """A field value as people read it: 0/1 plain, larger values in hex, absent fields said."""
+    if value is None:
+        return "(absent)"
+    return str(value) if value < 2 else f"{value:#x}"

@@ -9,15 +9,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from rich.console import Console, ConsoleOptions, Group, RenderResult
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
 from ptetool.bits import bit_view, bits_of
 from ptetool.decode import Decoded
+from ptetool.diff import Diff
 from ptetool.layout import Family, Field, Layout
-from ptetool.render.text import describe_model
+from ptetool.render.text import describe_model, field_text
 from ptetool.swaptypes import marker_bits
 from ptetool.values import format_value
 
@@ -40,7 +41,7 @@ SHORT: dict[str, str] = {
     "pat": "PAT", "pse": "PS", "global": "G", "protnone": "PN", "special": "SP", "uffd_wp": "UW",
     "soft_dirty": "SD", "softw2": "S2", "softw3": "S3", "softw4": "S4", "devmap": "DM", "saved_dirty": "SVD",
     "pkey": "PKEY", "nx": "NX", "pat_large": "PAT", "swp_soft_dirty": "SD", "swp_uffd_wp": "UW",
-    "swp_exclusive": "E", "swp_type": "TYPE", "pfn": "PFN", "marker_uffd_wp": "UW", "marker_poisoned": "PO",
+    "swp_exclusive": "E", "swp_type": "TYPE", "pfn": "PFN", "marker_uffd_wp": "WP", "marker_poisoned": "PO",
     "marker_swapin_error": "SE", "marker_guard": "GD", "mig_young": "Y", "mig_dirty": "D",
 }
 
@@ -113,11 +114,22 @@ def split_rows(all_pieces: list[Piece], rows: int) -> list[list[Piece]]:
     return out
 
 
-class BitDiagram:
-    """All 64 bits, MSB left: bit numbers, field labels, the bits, multi-bit values.
+@dataclass(frozen=True)
+class Cell:
+    """A piece with the texts drawn for it; ``width`` is the drawn width in columns."""
 
-    Fits the console: one row of 64 bits when wide enough, else 2, 4 or 8 rows.
-    ``value`` None draws the layout alone. ``changed`` highlights bits (diff).
+    piece: Piece
+    label: str
+    bits: str
+    value: str
+    width: int
+
+
+class BitDiagram:
+    """All 64 bits, MSB left, kernel-comment style: bit numbers, field labels, the bits, values.
+
+    Fits the console: one row of 64 bits when wide enough, else 2, 4 or 8 rows of
+    equal span. ``value`` None draws the layout alone; ``changed`` marks bits (diff).
     """
 
     def __init__(self, layout: Layout, value: int | None = None, ascii_only: bool = False,
@@ -127,129 +139,164 @@ class BitDiagram:
         self.ascii_only = ascii_only
         self.changed = changed
         self._pieces = pieces(layout)
-        self._bits = bits_of(bit_view(value), 63, 0) if value is not None else None
-        # A multi-bit field's value is written once, under its widest piece.
-        self._value_home: dict[str, tuple[int, int]] = {}
+        self._bits = bits_of(bit_view(value), 63, 0) if value is not None else ""
 
-    # --- cell text -------------------------------------------------------------------------
+    # --- cells -----------------------------------------------------------------------------
     def _label(self, p: Piece) -> str:
         label = short_label(p.field)
         if p.field.is_flag and self.value is not None:
             return label.upper() if p.field.extract(self.value) else label.lower()
         return label
 
-    def _value_text(self, p: Piece) -> str:
-        if self.value is None or p.field.is_flag or self._value_home.get(p.field.name) != (p.msb, p.lsb):
-            return ""
-        return f"{p.field.extract(self.value):#x}"
-
-    def _numbers(self, p: Piece) -> tuple[str, str]:
-        return (str(p.msb), "") if p.width == 1 else (str(p.msb), str(p.lsb))
-
-    def _cell_width(self, p: Piece) -> int:
-        hi, lo = self._numbers(p)
-        numbers = len(hi) + (len(lo) + 1 if lo else 0)
-        return max(p.width, len(self._label(p)), numbers, len(self._value_text(p)))
-
-    def _place_values(self, rows: list[list[Piece]]) -> None:
-        best: dict[str, Piece] = {}
+    def _cells(self, rows: list[list[Piece]]) -> list[list[Cell]]:
+        # A multi-bit value goes under every piece of its field wide enough to hold it,
+        # or under the widest piece when none is.
+        texts: dict[str, str] = {}
+        homes: dict[str, set[tuple[int, int]]] = {}
+        if self.value is not None:
+            for row in rows:
+                for p in row:
+                    if not p.field.is_flag:
+                        texts[p.field.name] = f"{p.field.extract(self.value):#x}"
+            for name, text in texts.items():
+                parts = [p for row in rows for p in row if p.field.name == name]
+                fitting = {(p.msb, p.lsb) for p in parts if p.width >= len(text)}
+                widest = max(parts, key=lambda p: p.width)
+                homes[name] = fitting or {(widest.msb, widest.lsb)}
+        result = []
         for row in rows:
+            cells = []
             for p in row:
-                if not p.field.is_flag and (p.field.name not in best or p.width > best[p.field.name].width):
-                    best[p.field.name] = p
-        self._value_home = {name: (p.msb, p.lsb) for name, p in best.items()}
+                value = texts.get(p.field.name, "") if (p.msb, p.lsb) in homes.get(p.field.name, ()) else ""
+                label = self._label(p)
+                numbers = len(str(p.msb)) + (len(str(p.lsb)) + 1 if p.width > 1 else 0)
+                bits = self._bits[63 - p.msb : 64 - p.lsb] if self._bits else ""
+                cells.append(Cell(p, label, bits, value, max(p.width, len(label), numbers, len(value))))
+            result.append(cells)
+        return result
 
-    def _row_width(self, row: list[Piece]) -> int:
-        return sum(self._cell_width(p) for p in row) + len(row) + 1
-
-    def layout_rows(self, max_width: int) -> list[list[Piece]]:
+    def rows(self, max_width: int) -> list[list[Cell]]:
         for count in (1, 2, 4, 8):
-            rows = split_rows(self._pieces, count)
-            self._place_values(rows)
-            if all(self._row_width(r) <= max_width for r in rows):
-                return rows
+            rows = self._cells(split_rows(self._pieces, count))
+            if all(sum(c.width for c in row) + len(row) + 1 <= max_width for row in rows):
+                break
         return rows
 
     # --- drawing ---------------------------------------------------------------------------
-    def _style(self, p: Piece, emphasised: bool) -> Style:
-        color = FAMILY_COLOR[p.field.family]
-        if p.field.is_flag and self.value is not None and not emphasised:
-            return Style(color=color, dim=True)
-        return Style(color=color, bold=emphasised)
+    def _flag_set(self, p: Piece) -> bool:
+        return self.value is not None and p.field.is_flag and bool(p.field.extract(self.value))
 
-    def _bits_text(self, p: Piece) -> Text:
-        assert self._bits is not None
+    def _label_style(self, p: Piece) -> Style:
+        color = FAMILY_COLOR[p.field.family]
+        if p.field.is_flag and self.value is not None:
+            return Style(color=color, bold=True) if self._flag_set(p) else Style(color=color, dim=True)
+        return Style(color=color, bold=not p.field.is_flag)
+
+    def _bits_text(self, cell: Cell) -> Text:
         text = Text()
-        for bit in range(p.msb, p.lsb - 1, -1):
-            ch = self._bits[63 - bit]
-            style = Style(bold=ch == "1", dim=ch == "0", color=FAMILY_COLOR[p.field.family])
+        color = FAMILY_COLOR[cell.piece.field.family]
+        for i, ch in enumerate(cell.bits):
+            bit = cell.piece.msb - i
+            style = Style(color=color, bold=ch == "1", dim=ch == "0")
             if self.changed >> bit & 1:
-                style += Style(reverse=True, bold=True)
+                style = Style(color="black", bgcolor="bright_yellow", bold=True)
             text.append(ch, style)
         return text
 
+    @staticmethod
+    def _centered(text: Text, width: int) -> Text:
+        pad = width - text.cell_len
+        return Text(" " * (pad // 2)) + text + Text(" " * (pad - pad // 2))
+
     def render_lines(self, max_width: int) -> list[Text]:
-        rows = self.layout_rows(max_width)
         h, v = ("-", "|") if self.ascii_only else ("─", "│")
         top, bottom = (("+", "+", "+"),) * 2 if self.ascii_only else (("┌", "┬", "┐"), ("└", "┴", "┘"))
         lines: list[Text] = []
-        for row in rows:
-            widths = [self._cell_width(p) for p in row]
+        for row in self.rows(max_width):
             numbers = Text(" ")
-            for p, w in zip(row, widths, strict=True):
-                hi, lo = self._numbers(p)
-                numbers.append((hi + " " * (w - len(hi) - len(lo)) + lo) if lo else hi.center(w), "grey50")
+            for cell in row:
+                p, w = cell.piece, cell.width
+                hi, lo = str(p.msb), str(p.lsb)
+                numbers.append(hi.center(w) if p.width == 1 else hi + " " * (w - len(hi) - len(lo)) + lo, "grey50")
                 numbers.append(" ")
             numbers.rstrip()
             lines.append(numbers)
-            lines.append(Text(top[0] + top[1].join(h * w for w in widths) + top[2]))
-            label_line, bits_line, value_line = Text(v), Text(v), Text(v)
-            any_value = False
-            for p, w in zip(row, widths, strict=True):
-                is_set = bool(self.value is not None and p.field.is_flag and p.field.extract(self.value))
-                label_line.append(self._label(p).center(w), self._style(p, is_set or not p.field.is_flag))
+            lines.append(Text(top[0] + top[1].join(h * c.width for c in row) + top[2]))
+            label_line = Text(v)
+            for cell in row:
+                label_line.append_text(self._centered(Text(cell.label, self._label_style(cell.piece)), cell.width))
                 label_line.append(v)
-                if self._bits is not None:
-                    bits = self._bits_text(p)
-                    pad = w - p.width
-                    bits_line.append(" " * (pad // 2))
-                    bits_line.append_text(bits)
-                    bits_line.append(" " * (pad - pad // 2) + v)
-                value = self._value_text(p)
-                any_value |= bool(value)
-                value_line.append(value.center(w), Style(color=FAMILY_COLOR[p.field.family], bold=True))
-                value_line.append(v)
             lines.append(label_line)
-            if self._bits is not None:
+            if self.value is not None:
+                bits_line = Text(v)
+                for cell in row:
+                    bits_line.append_text(self._centered(self._bits_text(cell), cell.width))
+                    bits_line.append(v)
                 lines.append(bits_line)
-            if any_value:
+            if any(c.value for c in row):
+                value_line = Text(v)
+                for cell in row:
+                    style = Style(color=FAMILY_COLOR[cell.piece.field.family], bold=True)
+                    value_line.append(cell.value.center(cell.width), style)
+                    value_line.append(v)
                 lines.append(value_line)
-            lines.append(Text(bottom[0] + bottom[1].join(h * w for w in widths) + bottom[2]))
+            lines.append(Text(bottom[0] + bottom[1].join(h * c.width for c in row) + bottom[2]))
+            if any(self.changed >> bit & 1 for c in row for bit in range(c.piece.lsb, c.piece.msb + 1)):
+                marks = Text(" ")
+                for cell in row:
+                    ticks = "".join("^" if self.changed >> (cell.piece.msb - i) & 1 else " "
+                                    for i in range(cell.piece.width))
+                    marks.append_text(self._centered(Text(ticks, "bold bright_yellow"), cell.width))
+                    marks.append(" ")
+                marks.rstrip()
+                lines.append(marks)
         return lines
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         yield from self.render_lines(options.max_width)
 
-    def legend(self) -> Text:
-        """Families shown, and the label of every field in the diagram."""
-        text = Text()
-        families = []
+    def legend(self) -> Legend:
+        """The families drawn, how set flags look, and every label that is not the field's name."""
+        families: list[Family] = []
         for p in self._pieces:
             if p.field.family not in families:
                 families.append(p.field.family)
-        for fam in families:
-            text.append("■ " if not self.ascii_only else "# ", FAMILY_COLOR[fam])
-            text.append(fam.value + "  ")
+        lines = [[Text.assemble(("# " if self.ascii_only else "■ ", FAMILY_COLOR[f]), f.value) for f in families]]
         if self.value is not None:
-            text.append("· flags: UPPER set, lower clear")
-        text.append("\n")
-        seen: list[str] = []
+            lines.append([Text("flags: UPPER = set, lower = clear")])
+        labels: list[Text] = []
         for p in self._pieces:
-            label = f"{short_label(p.field)}={p.field.name}"
-            if short_label(p.field) != p.field.name and label not in seen:
-                seen.append(label)
-        text.append("  ".join(seen))
-        return text
+            label = short_label(p.field)
+            if p.field.family in (Family.RESERVED, Family.IGNORED) and p.field.name not in SHORT:
+                continue
+            entry = Text.assemble((label, FAMILY_COLOR[p.field.family]), f" {p.field.name}")
+            if label != p.field.name and entry.plain not in [t.plain for t in labels]:
+                labels.append(entry)
+        if labels:
+            lines.append(labels)
+        if any(p.field.family in (Family.RESERVED, Family.IGNORED) and p.field.name not in SHORT
+               for p in self._pieces):
+            lines.append([Text("0/rsvd: reserved, must be 0"), Text("-/ign: ignored")])
+        return Legend(lines)
+
+
+class Legend:
+    """Lines of items, wrapped only between items so that no item is split."""
+
+    def __init__(self, lines: list[list[Text]]) -> None:
+        self.lines = lines
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for items in self.lines:
+            line = Text()
+            for item in items:
+                if line.cell_len and line.cell_len + 2 + item.cell_len > options.max_width:
+                    yield line
+                    line = Text()
+                if line.cell_len:
+                    line.append("  ")
+                line.append_text(item)
+            yield line
 
 
 def field_table(layout: Layout, value: int | None, ascii_only: bool = False) -> Table:
@@ -280,7 +327,7 @@ def _mark(ok: bool, ascii_only: bool) -> str:
     return "✔" if ok else "✘"
 
 
-def summary(d: Decoded, ascii_only: bool = False) -> Iterator[Text]:
+def summary(d: Decoded, ascii_only: bool = False, with_model: bool = False) -> Iterator[Text]:
     """The class in words, swap facts, problems, the seed's rules, a marker's fault."""
     head = Text()
     head.append(format_value(d.value) + "  ", "bold")
@@ -306,14 +353,41 @@ def summary(d: Decoded, ascii_only: bool = False) -> Iterator[Text]:
             line.stylize("green" if rule.holds else "red", 0, 4)
             line.append(rule.why)
             yield line
-    yield Text(describe_model(d.model, d.arch, d.level), "grey50")
+    if with_model:
+        yield Text(describe_model(d.model, d.arch, d.level), "grey50")
 
 
-def decode_view(d: Decoded, ascii_only: bool = False) -> Group:
+def decode_view(d: Decoded, ascii_only: bool = False, with_model: bool = False) -> Group:
+    """The whole human view: diagram, legend, the class in words, findings, every field."""
     diagram = BitDiagram(d.layout, d.value, ascii_only)
-    parts: list[object] = [diagram, diagram.legend(), Text(""), *summary(d, ascii_only), Text(""),
-                           field_table(d.layout, d.value, ascii_only)]
-    return Group(*parts)  # type: ignore[arg-type]
+    return Group(diagram, diagram.legend(), Text(""), *summary(d, ascii_only, with_model), Text(""),
+                 field_table(d.layout, d.value, ascii_only))
+
+
+def diff_view(result: Diff, ascii_only: bool = False) -> Group:
+    """Both diagrams with the differing bits marked, then the fields that changed."""
+    parts: list[RenderableType] = []
+    for tag, d in (("A", result.a), ("B", result.b)):
+        parts.append(Text.assemble((f"{tag}  {format_value(d.value)}  ", "bold"), (d.cls, "bold yellow"),
+                                   f"  ({d.layout.name})"))
+        parts.append(BitDiagram(d.layout, d.value, ascii_only, changed=result.changed_bits))
+    if result.equal:
+        parts.append(Text("the values are equal"))
+        return Group(*parts)
+    arrow = "->" if ascii_only else "→"
+    count = bin(result.changed_bits).count("1")
+    parts.append(Text(f"{count} bit{'s differ' if count > 1 else ' differs'}: {format_value(result.changed_bits)}"))
+    if result.class_changed:
+        parts.append(Text(f"class changed: {result.a.cls} {arrow} {result.b.cls}", "bold red"))
+    else:
+        parts.append(Text(f"class unchanged: {result.a.cls}"))
+    table = Table(box=None, show_header=True, pad_edge=False)
+    for column in ("field", "A", "B"):
+        table.add_column(column, justify="left" if column == "field" else "right", no_wrap=True)
+    for change in result.fields:
+        table.add_row(change.name, field_text(change.old), field_text(change.new))
+    parts.append(table)
+    return Group(*parts)
 
 
 def layout_view(layout: Layout, title: str, ascii_only: bool = False) -> Group:

@@ -1,0 +1,73 @@
+"""The human commands at the command line: colour policy, exports, diff exit codes."""
+
+from __future__ import annotations
+
+import xml.dom.minidom
+from pathlib import Path
+
+from tests.cli_helpers import MODEL_LINE, PINNED, run
+
+ESC = "\x1b["
+
+
+def test_no_color_and_pipes_are_plain() -> None:
+    assert ESC not in run("decode", *PINNED, "--format", "diagram", "0x4").stdout
+    assert ESC not in run("decode", *PINNED, "--format", "diagram", "--color", "auto", "0x4",
+                          env={"NO_COLOR": ""}).stdout
+
+
+def test_color_always_wins_over_no_color_and_pipes() -> None:
+    out = run("decode", *PINNED, "--format", "diagram", "--color", "always", "0x4", env={"NO_COLOR": "1"}).stdout
+    assert ESC in out
+
+
+def test_color_never() -> None:
+    assert ESC not in run("decode", *PINNED, "--format", "table", "--color", "never", "0x4").stdout
+
+
+def test_svg_and_html_export(tmp_path: Path) -> None:
+    svg, html = tmp_path / "out.svg", tmp_path / "out.html"
+    result = run("decode", *PINNED, "--svg", str(svg), "--html", str(html), "0x4")
+    assert result.exit_code == 0 and result.stderr == MODEL_LINE
+    doc = xml.dom.minidom.parse(str(svg))
+    assert doc.documentElement.tagName == "svg"
+    text = svg.read_text()
+    assert "uffd_wp_special" in text and "model:" in text
+    assert html.read_text().lstrip().startswith("<!DOCTYPE html>")
+
+
+def test_export_to_an_unwritable_place_is_a_work_error(tmp_path: Path) -> None:
+    result = run("decode", *PINNED, "--svg", str(tmp_path / "no" / "such" / "dir.svg"), "0x4")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"ptetool: cannot write {tmp_path / 'no' / 'such' / 'dir.svg'}:")
+
+
+def test_diff_exit_codes_and_brief() -> None:
+    result = run("diff", *PINNED, "0x8000000123456867", "0x8000000123456865")
+    assert (result.exit_code, result.stdout) == (
+        1, "rw: 1 -> 0\nclass: present (unchanged)\nbits: 0x0000000000000002\n")
+    result = run("diff", *PINNED, "0x4", "4")
+    assert (result.exit_code, result.stdout) == (0, "0x0000000000000004 == 0x0000000000000004: equal\n")
+    result = run("diff", *PINNED, "0x4", "zz")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == "ptetool: bad value 'zz': not a hexadecimal number\n"
+    assert run("diff", *PINNED, "0x4").exit_code == 2
+
+
+def test_diff_across_classes_brief() -> None:
+    result = run("diff", *PINNED, "0x4", "0xfffffffffffffc00")
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        "swp_uffd_wp: 1 -> 0", "swp_offset: 0x3ffffffffffff -> 1", "swp_type: 0 -> 0x1f",
+        "marker_uffd_wp: (absent) -> 1", "marker_poisoned: (absent) -> 0", "marker_guard: (absent) -> 0",
+        "class: uffd_wp_special -> pte_marker", "bits: 0xfffffffffffffc04",
+    ]
+
+
+def test_diff_json() -> None:
+    import json
+
+    data = json.loads(run("diff", *PINNED, "--format", "json", "0x8000000123456867", "0x8000000123456865").stdout)
+    assert (data["equal"], data["changed_bits"], data["class_changed"], data["fields"]) == (
+        False, "0x0000000000000002", False, [{"field": "rw", "old": 1, "new": 0}])
+    assert data["a"]["value"] == "0x8000000123456867" and data["b"]["fields"]["rw"] == 0
