@@ -25,8 +25,9 @@ CLASSES = (
 )
 # The seed's UFFD_WP_SWP_PTE_SPECIAL on x86_64: __pte(_PAGE_SWP_UFFD_WP).
 X86_UFFD_WP_SPECIAL = 1 << 2
-# mm/swapfile.c read_swap_header(): info.last_page is a __u32, so no swap area
-# has a page at offset 2^32 or above; page 0 holds the swap header itself.
+# union swap_header's info.last_page is a __u32 (include/linux/swap.h 6.12) and
+# read_swap_header() caps the area at it (mm/swapfile.c 6.12): no swap area has a
+# page at offset 2^32 or above, and page 0 is the header (swap_map[0] = SWAP_MAP_BAD).
 SWAP_HEADER_OFFSET_LIMIT = 1 << 32
 
 
@@ -117,7 +118,7 @@ def decode(value: int, arch: str = "x86_64", level: str = "pte", model: Model | 
     lay = layout_for(cls, form, arch, level, model, swap.type_name if swap else "")
     fields = lay.decode(value)
     marker = _marker_names(fields, model) if cls == "pte_marker" else None
-    problems = _problems(value, cls, form, lay, fields, swap, model, arch)
+    problems = _problems(value, cls, form, lay, fields, swap, model, arch, level)
     notes = _notes(value, cls, form, arch, level, model)
     rules = seed_rules(value, arch, level, model) if form in ("swap", "none") and (
         cls != "none" or arch == "generic") else None
@@ -138,7 +139,7 @@ def _set_bits_problem(f: Field, value: int) -> str:
 
 def _problems(
     value: int, cls: str, form: str, lay: Layout, fields: dict[str, int], swap: SwapInfo | None,
-    model: Model, arch: str,
+    model: Model, arch: str, level: str,
 ) -> list[str]:
     problems = [_set_bits_problem(f, value) for f in lay.owners[::-1] if f.zero_expected and f.extract(value)]
     width = model.phys_bits
@@ -148,8 +149,8 @@ def _problems(
             "(or carries a memory-encryption bit, AMD SME / Intel TDX)"
         )
     if form == "protnone" and arch == "x86_64" and not value >> x86_64.BIT_PROTNONE & 1:
-        problems.append("PROTNONE (bit 8) is clear: pmd_present() is true only because of PSE, "
-                        "a huge PMD invalidated by pmd_mkinvalid() during a THP split, not PROT_NONE")
+        problems.append(f"PROTNONE (bit 8) is clear but PSE is set: a huge {level} invalidated by "
+                        f"{level}_mkinvalid() (a THP split), not PROT_NONE")
     if form == "protnone" and arch == "x86_64" and "pse" in fields and not fields["pse"]:
         problems.append("PSE (bit 7) is clear: a PROT_NONE PMD or PUD is always a huge leaf")
     if swap is None:

@@ -280,6 +280,8 @@ def form_of(value: int, level: str, model: Model) -> str:
         return "present"
     if value >> BIT_PROTNONE & 1:
         return "protnone"
-    if level == "pmd" and value >> BIT_PSE & 1:
-        return "protnone"  # pmd_present() counts PSE: a huge PMD invalidated by pmd_mkinvalid()
+    if level != "pte" and value >> BIT_PSE & 1:
+        # pmd_present() counts PSE: a huge PMD (or PUD) invalidated by pmd_mkinvalid()/pud_mkinvalid(),
+        # which clear PRESENT and PROTNONE and invert the frame (pgtable.h 6.12).
+        return "protnone"
     return "swap"
