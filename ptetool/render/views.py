@@ -277,6 +277,8 @@ class BitDiagram:
         if any(p.field.family in (Family.RESERVED, Family.IGNORED) and p.field.name not in SHORT
                for p in self._pieces):
             lines.append([Text("0/rsvd: reserved, must be 0"), Text("-/ign: ignored")])
+        if self.value is not None and any(p.field.inverted for p in self._pieces):
+            lines.append([Text("~: stored inverted (L1TF): the bits are as stored, labels and values decoded")])
         return Legend(lines)
 
 
