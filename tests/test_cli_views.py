@@ -71,3 +71,31 @@ def test_diff_json() -> None:
     assert (data["equal"], data["changed_bits"], data["class_changed"], data["fields"]) == (
         False, "0x0000000000000002", False, [{"field": "rw", "old": 1, "new": 0}])
     assert data["a"]["value"] == "0x8000000123456867" and data["b"]["fields"]["rw"] == 0
+
+
+def test_table_format_golden() -> None:
+    from tests.test_render import check_golden
+
+    result = run("decode", *PINNED, "--format", "table", "0xcfffe7ffca5df200")
+    assert result.exit_code == 0 and result.stderr == MODEL_LINE
+    check_golden("table-migration-w80.txt", result.stdout)
+
+
+def test_closed_pipe_ends_quietly() -> None:
+    import subprocess
+    import sys
+
+    values = "\n".join(["0x4"] * 200_000) + "\n"
+    proc = subprocess.run(
+        f"{sys.executable} -m ptetool decode --kernel 6.18 --kconfig allyes --format ndjson | head -n 1",
+        shell=True, input=values, capture_output=True, text=True, check=False,
+        executable="/bin/bash", env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(Path(__file__).parents[1])},
+    )
+    assert proc.stdout.count("\n") == 1 and '"class": "uffd_wp_special"' in proc.stdout
+    assert proc.stderr == ""
+    status = subprocess.run(
+        f"set -o pipefail; {sys.executable} -m ptetool decode --kernel 6.18 --kconfig allyes --format ndjson "
+        "| head -c 10 >/dev/null", shell=True, input=values, capture_output=True, text=True, check=False,
+        executable="/bin/bash", env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(Path(__file__).parents[1])},
+    )
+    assert (status.returncode, status.stderr) == (0, "")

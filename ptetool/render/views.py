@@ -337,7 +337,9 @@ def summary(d: Decoded, ascii_only: bool = False, with_model: bool = False) -> I
     head.append(f"  {d.arch} {d.level}: {CLASS_WORDS[d.cls]}")
     yield head
     if d.swap is not None:
-        yield Text(f"swap type {d.swap.type} ({d.swap.type_name}), offset {d.swap.offset:#x}")
+        pfn = d.field_values.get("pfn")
+        yield Text(f"swap type {d.swap.type} ({d.swap.type_name}), offset {d.swap.offset:#x}"
+                   + (f", pfn {pfn:#x}" if pfn is not None else ""))
     if d.marker is not None:
         by_name = {m.name: m for m in marker_bits(d.model)}
         for name in d.marker:
