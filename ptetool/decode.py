@@ -148,6 +148,9 @@ def _problems(
             f"pfn {fields['pfn']:#x} lies beyond the {width}-bit physical address width "
             "(or carries a memory-encryption bit, AMD SME / Intel TDX)"
         )
+    if "saved_dirty" in fields and fields["saved_dirty"] and fields.get("rw"):
+        problems.append("saved_dirty is set on a writable entry: pte_mkwrite() moves it back to dirty "
+                        "(arch/x86/mm/pgtable.c 6.12); only pte_mkwrite_novma() leaves it")
     if form == "protnone" and arch == "x86_64" and not value >> x86_64.BIT_PROTNONE & 1:
         problems.append(f"PROTNONE (bit 8) is clear but PSE is set: a huge {level} invalidated by "
                         f"{level}_mkinvalid() (a THP split), not PROT_NONE")
@@ -204,6 +207,10 @@ def _notes(value: int, cls: str, form: str, arch: str, level: str, model: Model)
                      "(asm-generic/pgtable_uffd.h), the same value as pte_none")
     if form == "protnone" and arch == "x86_64" and model.version >= x86_64.L1TF:
         notes.append("the frame number of a not-present entry is stored inverted (L1TF); pfn is shown un-inverted")
+    if (form == "present" and arch == "x86_64" and model.version >= x86_64.SHADOW_STACK
+            and value & 0x42 == 0x40):
+        notes.append("Write=0 with Dirty=1 is how the CPU marks a shadow-stack page; the kernel keeps "
+                     "other read-only pages' dirty state in saved_dirty (6.6 on)")
     if form == "swap" and arch == "x86_64" and model.version >= x86_64.L1TF:
         notes.append("the swap offset is stored inverted (L1TF); swp_offset is shown un-inverted")
     if arch == "x86_64" and value == X86_UFFD_WP_SPECIAL and not x86_64.has_uffd_wp(model):
