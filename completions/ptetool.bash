@@ -26,4 +26,3 @@ _ptetool_completion_setup() {
 }
 
 _ptetool_completion_setup;
-
