@@ -63,8 +63,9 @@ def decode_cmd(values: tuple[str, ...], arch: str, level: str, kernel: str | Non
     model = resolve_model(kernel, kconfig, phys_bits, la57)
     fmt = fmt or ("diagram" if term.stdout_is_terminal() else "brief")
     bad = 0
-    decoded: list[Decoded] = []
-    emit = _emitter(fmt, color, ascii_only, model, arch, level, collect=bool(svg or html))
+    decoded: list[Decoded] = []  # kept only for the JSON array and the exports
+    keep = fmt == "json" or bool(svg or html)
+    emit = _emitter(fmt, color, ascii_only)
     for token in _tokens(values):
         try:
             d = decode(parse_value(token), arch, level, model)
@@ -72,7 +73,8 @@ def decode_cmd(values: tuple[str, ...], arch: str, level: str, kernel: str | Non
             term.err(str(exc))
             bad += 1
             continue
-        decoded.append(d) if (fmt == "json" or svg or html) else None
+        if keep:
+            decoded.append(d)
         emit(d)
     if fmt == "json":
         from ptetool.record import dumps, to_record
@@ -94,8 +96,8 @@ def _model_line(model: Model, arch: str, level: str) -> str:
     return describe_model(model, arch, level).replace("\n", "\nptetool: ")
 
 
-def _emitter(fmt: str, color: str, ascii_only: bool, model: Model, arch: str, level: str,
-             collect: bool) -> Callable[[Decoded], None]:
+def _emitter(fmt: str, color: str, ascii_only: bool) -> Callable[[Decoded], None]:
+    """How each decoded value is written as it comes (json writes one array at the end)."""
     if fmt == "brief":
         from ptetool.render.text import brief
 
