@@ -192,6 +192,11 @@ def _encode_stream(encode: Callable[..., Any]) -> None:
             except (KeyError, TypeError, ValueError, AttributeError) as exc:
                 raise UsageError(f"not a decode record (needs class, arch, level, fields): {exc}") from None
             model = Model.from_json(record["model"]) if "model" in record else resolve_model(None, None, None, None)
+            if record.get("layout") == "pagemap":
+                from ptetool.pagemap import encode_fields
+
+                term.out(format_value(encode_fields(fields, model)))
+                continue
             result = encode(cls, fields, arch, level, model)
         except json.JSONDecodeError as exc:
             term.err(f"stdin line {number}: not JSON: {exc.msg}")

@@ -1,11 +1,254 @@
-"""The pagemap command (issue #4): replaced by the full implementation."""
+"""The pagemap command: parse the options, stream records through ptetool.pagemap, render.
+
+Exit codes: see ptetool.errors (1 for unreadable input and a truncated record, 2 for usage).
+"""
 
 from __future__ import annotations
 
+import mmap
+import os
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from typing import Any, TypeVar
+
 import click
+
+from ptetool import term
+from ptetool.errors import UsageError, WorkError
+from ptetool.options import model_options, resolve_model
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+FORMATS = ("table", "ndjson", "json", "csv", "summary")
+TABLE_BLOCK = 256  # records per rendered block of the streamed table
+
+
+def pagemap_options(func: F) -> F:
+    """The input, narrowing and output options of ``ptetool pagemap``."""
+    options = [
+        click.option("--pid", type=click.IntRange(min=1), metavar="PID",
+                     help="Read /proc/PID/pagemap for the mappings in /proc/PID/maps."),
+        click.option("--range", "range_", metavar="LO-HI",
+                     help="Only pages in [LO, HI) (hex addresses; widened to whole pages)."),
+        click.option("--vma", multiple=True, metavar="NAME|ADDR",
+                     help="Only the mappings named NAME (a path, its basename, [heap], [stack], [anon], ...) "
+                     "or holding ADDR; repeatable. Needs --pid or --maps."),
+        click.option("--vaddr", metavar="ADDR", help="Virtual address of a dump's first record [default: 0]."),
+        click.option("--page-size", type=click.IntRange(min=1), metavar="BYTES",
+                     help=f"Page size: the address step per record [default: {mmap.PAGESIZE}]."),
+        click.option("--maps", type=click.Path(dir_okay=False), metavar="FILE",
+                     help="Label a dump's records with the mappings of a saved /proc/PID/maps."),
+        click.option("--filter", "filters", multiple=True, metavar="NAME[,NAME]...",
+                     help="Keep records of any of these classes or flags (present, swap, pte_marker, uffd_wp, "
+                     "guard_region, ..., zeroed, problems); several --filter options must all hold."),
+        click.option("--kpageflags", is_flag=True,
+                     help="Join present pages with their /proc/kpageflags flags (root only)."),
+        click.option("--assume-zeroed/--no-assume-zeroed", "assume_zeroed", default=None,
+                     help="Read a present or swap record whose bits 0-54 are 0 as hidden by a reader without "
+                     "CAP_SYS_ADMIN [default: yes for a dump; with --pid, when this process lacks it]."),
+        click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
+                     help="Output format [default: table on a terminal, else csv]."),
+        click.option("--runs/--no-runs", default=True, show_default=True,
+                     help="summary: list the runs of contiguous pages with the same class and flags."),
+        click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
+                     help="Colour: auto colours a terminal unless NO_COLOR is set."),
+        click.option("--ascii", "ascii_only", is_flag=True, help="Draw tables with ASCII characters."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
 
 
 @click.command("pagemap")
-def pagemap_cmd() -> None:
-    """Decode /proc/PID/pagemap records (not yet implemented)."""
-    raise click.UsageError("pagemap is not implemented yet")
+@click.argument("file", required=False, metavar="[FILE]")
+@pagemap_options
+@model_options
+def pagemap_cmd(file: str | None, pid: int | None, range_: str | None, vma: tuple[str, ...], vaddr: str | None,
+                page_size: int | None, maps: str | None, filters: tuple[str, ...], kpageflags: bool,
+                assume_zeroed: bool | None, fmt: str | None, runs: bool, color: str, ascii_only: bool, arch: str,
+                level: str, kernel: str | None, kconfig: str | None, phys_bits: int | None,
+                la57: bool | None) -> None:
+    """Decode /proc/PID/pagemap records: from FILE, '-'/stdin (8-byte little-endian), or --pid PID.
+
+    Each record gets its class (present, none, swap, pte_marker, migration, device_private,
+    device_exclusive, hwpoison, swapin_error, invalid) by the kernel model's swap-type numbering,
+    so a guard page is a pte_marker with guard, not "swapped at offset 4".
+    """
+    # numpy's OpenBLAS starts a thread per core at import; ptetool does no BLAS, and the second core
+    # is better spent reading ahead (an explicit setting wins)
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    from ptetool import pagemap as pm
+
+    ps = page_size or mmap.PAGESIZE
+    if ps & (ps - 1) or ps < 4096:
+        raise UsageError(f"--page-size {ps}: a power of two, 4096 or more")
+    if level != "pte":
+        raise UsageError(f"--level {level}: pagemap has one record per page (pte); leave --level out")
+    if pid is not None:
+        for given, name in ((file, "FILE"), (vaddr, "--vaddr"), (maps, "--maps")):
+            if given is not None:
+                raise UsageError(f"--pid reads the process's own pagemap and maps: {name} does not go with it")
+        if page_size is not None and ps != mmap.PAGESIZE:
+            raise UsageError(f"--page-size {ps}: a live process has this machine's page size, {mmap.PAGESIZE}")
+    if vma and pid is None and maps is None:
+        raise UsageError("--vma needs the mappings: give --pid or --maps")
+    lo_hi = pm.parse_range(range_, ps) if range_ else None
+    base = pm.parse_address(vaddr, "--vaddr") if vaddr else 0
+    if base % ps:
+        raise UsageError(f"--vaddr {vaddr}: not aligned to the {ps}-byte page size")
+    groups = pm.parse_filters(filters)
+    fmt = fmt or ("table" if term.stdout_is_terminal() else "csv")
+    model = resolve_model(kernel, kconfig, phys_bits, la57)
+    rules = pm.rules_for(model, arch)
+
+    with ExitStack() as stack:
+        source: pm.StreamSource | pm.PidSource
+        if pid is not None:
+            vmas: list[pm.Vma] | None = pm.read_proc_maps(pid)
+            source = pm.PidSource(pid, vmas or [], vma, lo_hi, ps)
+            stack.callback(source.close)
+            capable = pm.has_cap_sys_admin()
+            zeroed_rule = (not capable) if assume_zeroed is None else assume_zeroed
+            if not capable:
+                term.err(f"no CAP_SYS_ADMIN: /proc/{pid}/pagemap hides pfns and swap entries (they read as 0); "
+                         "the records say \"zeroed\"")
+        else:
+            vmas = _read_maps(maps) if maps is not None else None
+            if maps is not None and vaddr is None:
+                term.err("note: --maps without --vaddr: the dump's first record is taken to be the page at 0x0")
+            stream, name = _open_input(file, stack)
+            source = pm.StreamSource(stream, name, base, ps, vmas, lo_hi, vma)
+            zeroed_rule = True if assume_zeroed is None else assume_zeroed
+        kpf = None
+        if kpageflags:
+            kpf = pm.Kpageflags()
+            stack.callback(kpf.close)
+        stats = pm.Stats()
+        progress = term.Progress(source.total)
+        stack.callback(progress.close)
+        records = pm.batches(source, rules, zeroed_rule, groups, kpf, stats, progress.update)
+        if fmt in ("ndjson", "json", "csv"):
+            writer = pm.LineWriter(fmt, rules, vmas, source.labelled, zeroed_rule, term.write_pieces, kpageflags)
+            writer.start()
+            for batch in records:
+                writer.feed(batch)
+            writer.finish()
+        elif fmt == "summary":
+            _summary(records, rules, vmas, zeroed_rule, ps, runs, color, ascii_only, progress)
+        else:
+            _table(records, rules, vmas, source.labelled, zeroed_rule, kpageflags, color, ascii_only, progress)
+        progress.close()
+    _notes(source, stats, zeroed_rule, pid is not None, fmt, rules, arch)
+
+
+def _read_maps(path: str) -> list[Any]:
+    from ptetool import pagemap as pm
+
+    try:
+        with open(path, encoding="utf-8", errors="surrogateescape") as maps:
+            text = maps.read()
+    except OSError as exc:
+        raise WorkError(f"cannot read --maps {path}: {exc.strerror or exc}") from None
+    return pm.parse_maps(text, path)
+
+
+def _open_input(file: str | None, stack: ExitStack) -> tuple[Any, str]:
+    if file in (None, "-"):
+        if term.stdin_is_terminal():
+            raise UsageError("no input: give FILE, pipe a dump into standard input, or use --pid PID")
+        return term.binary_stdin(), "standard input"
+    assert file is not None
+    try:
+        stream = stack.enter_context(open(file, "rb"))  # noqa: SIM115 (closed by the stack)
+    except OSError as exc:
+        raise WorkError(f"cannot read {file}: {exc.strerror or exc}") from None
+    return stream, file
+
+
+def _summary(records: Iterator[Any], rules: Any, vmas: Any, zeroed_rule: bool, page_size: int, runs: bool,
+             color: str, ascii_only: bool, progress: term.Progress) -> None:
+    from ptetool.pagemap import SummaryBuilder
+    from ptetool.render import pagemap_views as views
+
+    formatter = views.RunFormatter(rules, zeroed_rule, vmas, page_size)
+
+    header = [views.RUN_HEADER]
+
+    def on_runs(runs: Any) -> None:
+        if header:
+            term.out(header.pop())
+        term.write_pieces([formatter.lines(runs)])
+
+    builder = SummaryBuilder(page_size, on_runs if runs else None)
+    for batch in records:
+        builder.feed(batch)
+    summary = builder.finish()
+    progress.close()
+    if summary.runs:
+        term.out("")
+    if term.stdout_is_terminal():
+        use_color = term.wants_color(color)
+        view = views.summary_renderable(summary, rules, vmas, ascii_only)
+        console = term.stream_console(use_color)
+        wide = console.measure(view, options=console.options.update_width(1 << 16)).maximum
+        if wide > console.width:  # wider than the screen: let the terminal (or less -S) cut, not rich squeeze
+            console = term.stream_console(use_color, width=wide)
+        console.print(view)
+    else:
+        term.out("\n".join(views.summary_text(summary, rules, vmas)))
+
+
+def _table(records: Iterator[Any], rules: Any, vmas: Any, labelled: bool, zeroed_rule: bool, with_kpf: bool,
+           color: str, ascii_only: bool, progress: term.Progress) -> None:
+    from ptetool import pagemap as pm
+    from ptetool.render import pagemap_views as views
+
+    use_color = term.wants_color(color)
+    cache: dict[int, pm.Entry] = {}
+    with term.pager() as stream:
+        console = term.stream_console(use_color, file=stream, width=None if term.stdout_is_terminal() else 200)
+        width = console.width
+        header = True
+        block: list[views.Row] = []
+        for batch in records:
+            vaddrs = batch.vaddrs().tolist()
+            kpf = batch.kpf.tolist() if batch.kpf is not None else None
+            ids = batch.vma.tolist() if batch.vma is not None else None
+            for i, (value, index) in enumerate(zip(batch.raw.tolist(), batch.index.tolist(), strict=True)):
+                vma = vmas[ids[i]] if vmas is not None and ids is not None and ids[i] >= 0 else None
+                entry = cache.get(value)
+                if entry is None:
+                    if len(cache) > 4096:
+                        cache.clear()
+                    entry = cache[value] = pm.decode_record(value, rules, zeroed_rule)
+                names = None
+                if kpf is not None and kpf[i] != pm.KPF_MISSING:
+                    names = pm.kpf_names(kpf[i])
+                block.append(views.Row(index, vaddrs[i], entry, vma, names))
+                if len(block) >= TABLE_BLOCK:
+                    console.print(views.record_table(block, header, labelled, with_kpf, ascii_only, width),
+                                  soft_wrap=True)
+                    header, block = False, []
+        if block or header:
+            console.print(views.record_table(block, header, labelled, with_kpf, ascii_only, width), soft_wrap=True)
+        progress.close()
+
+
+def _notes(source: Any, stats: Any, zeroed_rule: bool, live: bool, fmt: str, rules: Any, arch: str) -> None:
+    """What the user must know about the run, on stderr; then the truncation error, if any."""
+    for short in getattr(source, "short", []):
+        term.err(f"note: {short}")
+    if live and not source.total:
+        term.err("note: no page of the chosen mappings lies in --range: nothing to read")
+    if stats.zeroed and not live:
+        term.err(f"note: {stats.zeroed} present or swap records have bits 0-54 all 0: read as zeroed by a reader "
+                 "without CAP_SYS_ADMIN (the records say so; --no-assume-zeroed takes them as real)")
+    if stats.invalid:
+        term.err(f"note: {stats.invalid} records no kernel writes (class invalid; see their problems)")
+    if fmt in ("table", "summary", "csv"):
+        from ptetool.render.text import describe_model
+
+        term.err(describe_model(rules.model, arch, "pte").replace("\n", "\nptetool: "))
+    if source.trailing:
+        raise WorkError(f"truncated pagemap record: {source.records} whole records read, "
+                        f"{source.trailing} trailing bytes")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any, TypedDict
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from ptetool.arch import x86_64
 from ptetool.decode import Decoded
@@ -12,6 +13,9 @@ from ptetool.kernel import Model
 from ptetool.layout import Layout
 from ptetool.swaptypes import marker_bits, swap_types
 from ptetool.values import format_value
+
+if TYPE_CHECKING:
+    from ptetool import pagemap
 
 
 class SwapRecord(TypedDict):
@@ -127,3 +131,78 @@ def diff_record(result: Diff) -> dict[str, Any]:
         "class_changed": result.class_changed,
         "fields": [{"field": c.name, "old": c.old, "new": c.new} for c in result.fields],
     }
+
+
+# --- pagemap records (ptetool pagemap) -----------------------------------------------------------
+
+class VmaRecord(TypedDict):
+    start: str
+    end: str
+    perms: str
+    name: str
+
+
+_PagemapRecordBase = TypedDict(
+    "_PagemapRecordBase",
+    {
+        "index": int,
+        "vaddr": str,
+        "value": str,
+        "class": str,
+        "arch": str,
+        "level": str,
+        "layout": str,
+        "fields": dict[str, int],
+        "flags": list[str],
+        "swap": SwapRecord | None,
+        "marker": list[str] | None,
+        "problems": list[str],
+        "zeroed": bool,
+        "model": dict[str, Any],
+    },
+)
+
+
+class PagemapRecord(_PagemapRecordBase, total=False):
+    """A pagemap record: the decode record's keys plus where the page is, in this key order.
+
+    "index" is the record's position in the file read (the dump, or /proc/PID/pagemap:
+    vaddr / page size); "zeroed" is true when the reader lacked CAP_SYS_ADMIN and the kernel
+    hid the pfn or swap entry; "vma" (when the mappings are known; null in a hole) and
+    "kpageflags" (with --kpageflags; null without a readable pfn) are optional.
+    """
+
+    vma: VmaRecord | None
+    kpageflags: list[str] | None
+
+
+@lru_cache(maxsize=16)
+def _model_json(model: Model, arch: str) -> dict[str, Any]:
+    return model_record(model, arch)
+
+
+def to_pagemap_record(entry: pagemap.Entry, index: int, vaddr: int, vma: pagemap.Vma | None, labelled: bool,
+                      kpageflags: list[str] | None = None, with_kpageflags: bool = False) -> PagemapRecord:
+    swap = entry.swap
+    record: dict[str, Any] = {
+        "index": index,
+        "vaddr": format_value(vaddr),
+        "value": format_value(entry.value),
+        "class": entry.cls,
+        "arch": entry.rules.arch,
+        "level": "pte",
+        "layout": "pagemap",  # ptetool.pagemap.PAGEMAP
+        "fields": entry.field_values,
+        "flags": list(entry.flags),
+        "swap": SwapRecord(type=swap.type, offset=swap.offset, type_name=swap.type_name) if swap else None,
+        "marker": list(entry.marker) if entry.marker is not None else None,
+        "problems": list(entry.problems),
+        "zeroed": entry.zeroed,
+    }
+    if labelled:
+        record["vma"] = VmaRecord(start=format_value(vma.start), end=format_value(vma.end), perms=vma.perms,
+                                  name=vma.name) if vma is not None else None
+    if with_kpageflags:
+        record["kpageflags"] = kpageflags
+    record["model"] = _model_json(entry.rules.model, entry.rules.arch)
+    return cast(PagemapRecord, record)

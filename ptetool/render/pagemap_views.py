@@ -1,0 +1,313 @@
+"""Views of pagemap records for people: the record table, the runs list and the summary tables.
+
+The runs and the plain summary are text (fast, greppable, for pipes); the record table and
+the terminal summary are rich renderables, and rich is imported only by the functions that
+build them. Nothing here knows click or prints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Literal
+
+from ptetool.pagemap import (
+    BIT_PRESENT,
+    BIT_SWAP,
+    CLASSES,
+    FLAG_LSB,
+    PM_PFRAME_MASK,
+    ZEROED_TEXT,
+    Counts,
+    Entry,
+    Rules,
+    Run,
+    Runs,
+    Summary,
+    Vma,
+    describe_first,
+    describe_frame,
+    describe_raw,
+)
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+    from rich.text import Text
+
+CLASS_STYLE: dict[str, str] = {
+    "none": "grey50", "present": "green", "swap": "yellow", "pte_marker": "bright_red", "migration": "cyan",
+    "device_private": "blue", "device_exclusive": "blue", "hwpoison": "red", "swapin_error": "red",
+    "invalid": "bold red",
+}
+# Flags the class already says: left out of the flag columns.
+_IMPLIED = {BIT_PRESENT - FLAG_LSB, BIT_SWAP - FLAG_LSB}
+
+
+def flag_text(flags9: int, rules: Rules) -> str:
+    return _flag_texts(rules)[flags9 & 511]
+
+
+@lru_cache(maxsize=16)
+def _flag_texts(rules: Rules) -> tuple[str, ...]:
+    names = rules.flag_names
+    return tuple(",".join(names[i] for i in range(9) if f9 >> i & 1 and i not in _IMPLIED) or "-"
+                 for f9 in range(512))
+
+
+def vma_name(vmas: Sequence[Vma] | None, vma_id: int) -> str:
+    if vmas is None:
+        return ""
+    return vmas[vma_id].name if vma_id >= 0 else "(no mapping)"
+
+
+# --- runs ----------------------------------------------------------------------------------------
+
+RUN_HEADER = (f"{'start':18} {'end':18} {'pages':>9}  {'class':16} {'flags':32} {'first page':32} mapping")
+
+
+class RunFormatter:
+    """The runs list, a block of runs at a time.
+
+    Present, empty and invalid runs (nearly all of them) are laid out with numpy in fixed
+    columns; the others (swap entries, markers: a short text each) line by line.
+    """
+
+    WHAT = 32  # the first-page column
+
+    def __init__(self, rules: Rules, zeroed_rule: bool, vmas: Sequence[Vma] | None, page_size: int) -> None:
+        import numpy as np
+
+        self.rules, self.zeroed_rule, self.vmas, self.page_size = rules, zeroed_rule, vmas, page_size
+        texts = _flag_texts(rules)
+        middle = [f"{CLASSES[code >> 9]:16} {texts[code & 511]:32} ".encode()
+                  for code in range(len(CLASSES) * 512)]
+        self.mid_width = 16 + 1 + 32 + 1
+        self.long = np.array([len(m) > self.mid_width for m in middle])  # flags wider than their column
+        self.middle = np.frombuffer(b"".join(m[: self.mid_width] for m in middle), dtype=np.uint8).reshape(
+            len(middle), self.mid_width)
+        self.names: dict[int, bytes] = {}
+
+    def name(self, vma_id: int) -> bytes:
+        got = self.names.get(vma_id)
+        if got is None:
+            got = self.names[vma_id] = vma_name(self.vmas, vma_id).encode("utf-8", "surrogateescape")
+        return got
+
+    def lines(self, runs: Runs) -> bytes:
+        """The runs' lines, each ending in a newline."""
+        import numpy as np
+
+        from ptetool.pagemap import _dec_matrix, _hex_matrix
+
+        k = len(runs)
+        if not k:
+            return b""
+        u = np.uint64
+        cls = runs.code >> 9
+        frame = runs.first & u(PM_PFRAME_MASK)
+        present = cls == CLASSES.index("present")
+        zeroed = present & (frame == 0) if self.zeroed_rule else np.zeros(k, dtype=bool)
+        pfn = present & ~zeroed
+        blank = (cls == CLASSES.index("none")) | (cls == CLASSES.index("invalid"))
+        other = ~(present | blank) | self.long[runs.code]
+        longest = len(str(int(runs.pages.max())))
+        pw = max(9, longest)
+        width = 18 + 1 + 18 + 1 + pw + 2 + self.mid_width + self.WHAT
+        m = np.full((k, width), ord(" "), dtype=np.uint8)
+        m[:, 0:18] = _hex_matrix(runs.start)
+        m[:, 19:37] = _hex_matrix(runs.start + runs.pages.astype(u) * u(self.page_size))
+        digits = _dec_matrix(runs.pages.astype(u), pw)[:, -pw:]
+        lead = np.logical_and.accumulate(digits == ord("0"), axis=1)
+        lead[:, -1] = False
+        digits[lead] = ord(" ")
+        m[:, 38: 38 + pw] = digits
+        col = 38 + pw + 2
+        m[:, col: col + self.mid_width] = self.middle[runs.code]
+        col += self.mid_width
+        if pfn.any():  # "pfn 0x" and the frame in hex without leading zeros
+            rows = np.flatnonzero(pfn)
+            hexd = _hex_matrix(frame[rows])[:, 2:]
+            digit = hexd != ord("0")
+            skip = np.where(digit.any(axis=1), digit.argmax(axis=1), 15)
+            take = skip[:, None] + np.arange(16)[None, :]
+            shifted = np.take_along_axis(hexd, np.minimum(take, 15), axis=1)
+            shifted[take > 15] = ord(" ")
+            m[rows, col: col + 6] = np.frombuffer(b"pfn 0x", dtype=np.uint8)
+            m[rows, col + 6: col + 22] = shifted
+        if zeroed.any():
+            m[np.flatnonzero(zeroed), col: col + len(ZEROED_TEXT)] = np.frombuffer(ZEROED_TEXT.encode(), np.uint8)
+        rules, zeroed_rule = self.rules, self.zeroed_rule
+        slow: list[int] = []
+        texts: list[bytes] = []
+        rows = np.flatnonzero(other & ~self.long[runs.code])
+        for r, code, first in zip(rows.tolist(), (runs.code[rows] >> 9).tolist(), runs.first[rows].tolist(),
+                                  strict=True):
+            text = describe_raw(first, code, rules, zeroed_rule).encode()
+            if len(text) > self.WHAT:
+                slow.append(r)
+                text = b""
+            texts.append(text.ljust(self.WHAT))
+        if texts:
+            m[rows, col: col + self.WHAT] = np.frombuffer(b"".join(texts), dtype=np.uint8).reshape(len(rows), -1)
+        rows_out = m.view(f"S{width}").ravel().tolist()
+        if self.vmas is None:
+            out = [r.rstrip() for r in rows_out]
+        else:
+            tails = {v: b" " + self.name(v) if self.name(v) else b"" for v in set(runs.vma.tolist())}
+            out = [r + tails[v] if tails[v] else r.rstrip() for r, v in zip(rows_out, runs.vma.tolist(), strict=True)]
+        for r in sorted(slow + np.flatnonzero(self.long[runs.code]).tolist()):
+            run = Run(int(runs.start[r]), int(runs.pages[r]), int(runs.code[r]), int(runs.first[r]), int(runs.vma[r]))
+            out[r] = self.line(run, pw).encode("utf-8", "surrogateescape")
+        return b"\n".join(out) + b"\n"
+
+    def line(self, run: Run, pages_width: int = 9) -> str:
+        """One run's line, the slow way (the layout lines() builds in bulk)."""
+        texts = _flag_texts(self.rules)
+        end = run.start + run.pages * self.page_size
+        return (f"0x{run.start:016x} 0x{end:016x} {run.pages:{pages_width}d}  {run.cls:16} "
+                f"{texts[run.flags9]:32} {describe_first(run, self.rules, self.zeroed_rule):{self.WHAT}} "
+                f"{vma_name(self.vmas, run.vma_id)}").rstrip()
+
+
+# --- summary -------------------------------------------------------------------------------------
+
+FLAG_COLUMNS = (0, 1, 2, 3, 6)  # soft_dirty, mmap_exclusive, uffd_wp, guard_region, file (bits 55-63)
+
+
+@dataclass(frozen=True)
+class SummaryColumns:
+    classes: tuple[int, ...]
+    flags: tuple[int, ...]
+    zeroed: bool
+    problems: bool
+
+
+def summary_columns(summary: Summary) -> SummaryColumns:
+    """Only the classes and flags that occur, so the table stays narrow."""
+    total = summary.total
+    return SummaryColumns(
+        classes=tuple(i for i in range(len(CLASSES)) if total.classes[i]) or (0,),
+        flags=tuple(i for i in FLAG_COLUMNS if total.flags[i]),
+        zeroed=bool(total.zeroed),
+        problems=bool(total.problems),
+    )
+
+
+def summary_rows(summary: Summary, rules: Rules, vmas: Sequence[Vma] | None
+                 ) -> tuple[list[str], list[list[str]], list[str]]:
+    """Header, one row per mapping, and the total row: the cells both summary views show."""
+    cols = summary_columns(summary)
+    names = rules.flag_names
+    header = ["mapping", "perms", "pages", *(CLASSES[i] for i in cols.classes), *(names[i] for i in cols.flags),
+              *(["zeroed"] if cols.zeroed else []), *(["problems"] if cols.problems else []), "name"]
+
+    def cells(counts: Counts) -> list[str]:
+        return [str(counts.pages), *(str(counts.classes[i]) for i in cols.classes),
+                *(str(counts.flags[i]) for i in cols.flags), *([str(counts.zeroed)] if cols.zeroed else []),
+                *([str(counts.problems)] if cols.problems else [])]
+
+    rows: list[list[str]] = []
+    if vmas is not None:
+        for vma_id, counts in summary.per_vma:
+            if vma_id >= 0:
+                vma = vmas[vma_id]
+                rows.append([f"{vma.start:016x}-{vma.end:016x}", vma.perms, *cells(counts), vma.name])
+            else:
+                rows.append(["(no mapping)", "", *cells(counts), ""])
+    total = ["total", "", *cells(summary.total), ""]
+    return header, rows, total
+
+
+def summary_text(summary: Summary, rules: Rules, vmas: Sequence[Vma] | None) -> Iterator[str]:
+    header, rows, total = summary_rows(summary, rules, vmas)
+    table = [header, *rows, total]
+    widths = [max(len(r[c]) for r in table) for c in range(len(header) - 1)]
+    numeric = range(2, len(header) - 1)
+    for r in table:
+        cells = [r[c].rjust(widths[c]) if c in numeric else r[c].ljust(widths[c]) for c in range(len(header) - 1)]
+        yield ("  ".join(cells) + "  " + r[-1]).rstrip()
+    yield from _kpf_lines(summary)
+
+
+def _kpf_lines(summary: Summary) -> Iterator[str]:
+    if summary.kpageflags is not None:
+        ranked = sorted(summary.kpageflags.items(), key=lambda kv: (-kv[1], kv[0]))
+        yield "kpageflags of present pages: " + (", ".join(f"{name} {n}" for name, n in ranked) or "none read")
+
+
+def summary_renderable(summary: Summary, rules: Rules, vmas: Sequence[Vma] | None, ascii_only: bool = False
+                       ) -> RenderableType:
+    from rich import box
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    header, rows, total = summary_rows(summary, rules, vmas)
+    table = Table(box=box.ASCII if ascii_only else box.SIMPLE_HEAD, show_footer=False, pad_edge=False)
+    for c, name in enumerate(header):
+        justify: Literal["left", "right"] = "right" if 2 <= c < len(header) - 1 else "left"
+        widest = max(len(name), *(len(r[c]) for r in [*rows, total]))
+        table.add_column(name, justify=justify, no_wrap=True, min_width=widest, style=CLASS_STYLE.get(name, ""))
+    for r in rows:
+        table.add_row(*r)
+    table.add_row(*total, style="bold", end_section=False)
+    parts: list[RenderableType] = [table]
+    parts += [Text(line) for line in _kpf_lines(summary)]
+    return Group(*parts)
+
+
+# --- the record table ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Row:
+    index: int
+    vaddr: int
+    entry: Entry
+    vma: Vma | None
+    kpageflags: tuple[str, ...] | None
+
+
+def _cell(text: str, width: int) -> str:
+    return text.ljust(width) if len(text) <= width else text[: width - 1] + "…"
+
+
+def record_table(rows: Iterable[Row], header: bool, with_vma: bool, with_kpf: bool, ascii_only: bool = False,
+                 width: int = 200) -> Text:
+    """One block of the streamed record table: fixed-width columns, so blocks line up under one header.
+
+    Built as styled text rather than a rich Table: a table measures every cell and draws a few
+    thousand rows a second, too slow for a pagemap.
+    """
+    from rich.text import Text
+
+    columns = [("vaddr", 18), ("value", 18), ("class", 16), ("pfn / entry", 30), ("flags", 30)]
+    if with_vma:
+        columns.append(("mapping", 24))
+    if with_kpf:
+        columns.append(("kpageflags", 30))
+    room = max(10, width - sum(w + 2 for _, w in columns))
+    text = Text(no_wrap=True, overflow="ellipsis", end="")
+    if header:
+        line = "  ".join(_cell(name, w) for name, w in columns) + "  problems"
+        text.append(line + "\n", style="bold")
+        text.append(("-" if ascii_only else "─") * width + "\n")
+    for row in rows:
+        e = row.entry
+        problems = e.problems[0] if e.problems else ""
+        if len(e.problems) > 1:
+            problems = f"(+{len(e.problems) - 1}) {problems}"
+        text.append(f"0x{row.vaddr:016x}  0x{e.value:016x}  ")
+        text.append(_cell(e.cls, 16), style=CLASS_STYLE.get(e.cls, ""))
+        middle = [_cell(describe_frame(e), 30), _cell(flag_text(e.value >> FLAG_LSB, e.rules), 30)]
+        if with_vma:
+            middle.append(_cell(f"{row.vma.perms} {row.vma.name}" if row.vma else "(no mapping)", 24))
+        if with_kpf:
+            middle.append(_cell(",".join(row.kpageflags) if row.kpageflags else "", 30))
+        if problems:
+            text.append("  " + "  ".join(middle) + "  ")
+            text.append(_cell(problems, room).rstrip(), style="red" if e.cls == "invalid" else "yellow")
+            text.append("\n")
+        else:
+            text.append(("  " + "  ".join(middle)).rstrip() + "\n")
+    return text

@@ -1,0 +1,224 @@
+"""ptetool pagemap at the command line: inputs, formats, narrowing, errors and exit codes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ptetool import pagemap as pm
+from tests.cli_helpers import MODEL_LINE, PINNED, run
+
+ANON = 0x8100_0000_001A_D106
+GUARD = 0x4400_0000_0000_009F
+UFFD_MARKER = 0x4200_0000_0000_003F
+SWAPPED = 0x4000_0000_0000_0141  # type 1, offset 10
+RECORDS = [ANON, 0, 1 << 55, GUARD, UFFD_MARKER, SWAPPED, 1 << 63 | 1 << 62 | 1]
+
+
+def dump(values: list[int], tail: bytes = b"") -> bytes:
+    return struct.pack(f"<{len(values)}Q", *values) + tail
+
+
+@pytest.fixture
+def dumpfile(tmp_path: Path) -> Path:
+    path = tmp_path / "pagemap.bin"
+    path.write_bytes(dump(RECORDS))
+    return path
+
+
+def records(stdout: str) -> list[dict[str, object]]:
+    return [json.loads(line) for line in stdout.splitlines()]
+
+
+def test_ndjson_from_a_file(dumpfile: Path) -> None:
+    result = run("pagemap", str(dumpfile), "--format", "ndjson", "--vaddr", "0x7f0000000000", *PINNED)
+    assert result.exit_code == 0, result.stderr
+    got = records(result.stdout)
+    assert [r["class"] for r in got] == ["present", "none", "none", "pte_marker", "pte_marker", "swap", "invalid"]
+    assert [r["index"] for r in got] == list(range(7))
+    assert got[3]["vaddr"] == "0x00007f0000003000" and got[3]["marker"] == ["guard"]
+    assert got[5]["swap"] == {"type": 1, "offset": 10, "type_name": "swapfile"}
+    assert got[0]["layout"] == "pagemap" and got[0]["level"] == "pte" and got[0]["arch"] == "x86_64"
+    assert got[0]["model"]["kernel"] == "6.18" and "vma" not in got[0]
+    assert result.stderr == "ptetool: note: 1 records no kernel writes (class invalid; see their problems)\n"
+
+
+def test_every_record_encodes_back(dumpfile: Path) -> None:
+    result = run("pagemap", str(dumpfile), "--format", "ndjson", *PINNED)
+    for value, record in zip(RECORDS, records(result.stdout), strict=True):
+        assert pm.encode_fields(record["fields"], pm.Model.from_json(record["model"])) == value  # type: ignore
+
+
+def test_stdin_is_read_as_binary() -> None:
+    result = run("pagemap", "-", "--format", "csv", *PINNED, stdin=dump(RECORDS[:3]))
+    assert result.exit_code == 0
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [r["class"] for r in rows] == ["present", "none", "none"] and rows[0]["pfn"] == str(0x1AD106)
+    assert result.stderr == MODEL_LINE
+    implicit = run("pagemap", "--format", "csv", *PINNED, stdin=dump(RECORDS[:3]))
+    assert implicit.stdout == result.stdout
+
+
+def test_truncated_record_prints_the_whole_ones_then_fails(tmp_path: Path) -> None:
+    path = tmp_path / "cut.bin"
+    path.write_bytes(dump([ANON, GUARD], b"\x01\x02\x03"))
+    result = run("pagemap", str(path), "--format", "ndjson", *PINNED)
+    assert result.exit_code == 1
+    assert [r["class"] for r in records(result.stdout)] == ["present", "pte_marker"]
+    assert result.stderr == "ptetool: truncated pagemap record: 2 whole records read, 3 trailing bytes\n"
+    piped = run("pagemap", "--format", "summary", *PINNED, stdin=dump([ANON], b"\x00"))
+    assert piped.exit_code == 1 and "total" in piped.stdout
+    assert piped.stderr.endswith("ptetool: truncated pagemap record: 1 whole records read, 1 trailing bytes\n")
+
+
+def test_zeroed_pfns_are_detected_and_said(tmp_path: Path) -> None:
+    path = tmp_path / "unprivileged.bin"
+    path.write_bytes(dump([1 << 63 | 1 << 56, 0, 1 << 62 | 1 << 58, 1 << 62]))
+    result = run("pagemap", str(path), "--format", "ndjson", *PINNED)
+    got = records(result.stdout)
+    assert [r["zeroed"] for r in got] == [True, False, True, True]
+    assert got[0]["problems"] == ["pfn zeroed: the reader lacked CAP_SYS_ADMIN, so pagemap hid the page frame number"]
+    assert got[2]["class"] == "pte_marker" and got[2]["marker"] == ["guard"] and got[2]["swap"] is None
+    assert result.stderr.startswith("ptetool: note: 3 present or swap records have bits 0-54 all 0: read as zeroed")
+    real = run("pagemap", str(path), "--format", "ndjson", "--no-assume-zeroed", *PINNED)
+    got = records(real.stdout)
+    assert [r["zeroed"] for r in got] == [False] * 4 and got[0]["problems"] == []
+    assert got[3]["swap"] == {"type": 0, "offset": 0, "type_name": "swapfile"}
+    table = run("pagemap", str(path), "--format", "table", *PINNED)
+    assert "hidden (no CAP_SYS_ADMIN)" in table.stdout
+
+
+def test_maps_label_records(tmp_path: Path) -> None:
+    path = tmp_path / "dump.bin"
+    path.write_bytes(dump([ANON, ANON + 1, 0, GUARD]))
+    maps = tmp_path / "maps"
+    maps.write_text("7f0000000000-7f0000002000 rw-p 00000000 00:00 0\n"
+                    "7f0000003000-7f0000004000 ---p 00000000 00:00 0    [stack]\n")
+    result = run("pagemap", str(path), "--maps", str(maps), "--vaddr", "7f0000000000", "--format", "ndjson", *PINNED)
+    got = records(result.stdout)
+    assert [r["vma"] and r["vma"]["name"] for r in got] == ["[anon]", "[anon]", None, "[stack]"]  # type: ignore
+    assert got[3]["vma"] == {"start": "0x00007f0000003000", "end": "0x00007f0000004000", "perms": "---p",
+                             "name": "[stack]"}
+    only = run("pagemap", str(path), "--maps", str(maps), "--vaddr", "7f0000000000", "--vma", "[stack]",
+               "--format", "ndjson", *PINNED)
+    assert [r["index"] for r in records(only.stdout)] == [3]
+    summary = run("pagemap", str(path), "--maps", str(maps), "--vaddr", "7f0000000000", "--format", "summary",
+                  *PINNED)
+    lines = summary.stdout.splitlines()
+    assert lines[1].split() == ["0x00007f0000000000", "0x00007f0000002000", "2", "present", "mmap_exclusive",
+                                "pfn", "0x1ad106", "[anon]"]
+    assert any(line.startswith("00007f0000003000-00007f0000004000  ---p") for line in lines)
+
+
+def test_range_narrows_a_dump(dumpfile: Path) -> None:
+    result = run("pagemap", str(dumpfile), "--vaddr", "0x1000000", "--range", "0x1002000-0x1004000",
+                 "--format", "ndjson", *PINNED)
+    assert [r["index"] for r in records(result.stdout)] == [2, 3]
+    piped = run("pagemap", "--vaddr", "0x1000000", "--range", "1002000-1004001", "--format", "ndjson", *PINNED,
+                stdin=dump(RECORDS))
+    assert [r["index"] for r in records(piped.stdout)] == [2, 3, 4]
+
+
+def test_filter(dumpfile: Path) -> None:
+    result = run("pagemap", str(dumpfile), "--filter", "uffd_wp,pte_marker", "--format", "ndjson", *PINNED)
+    assert [r["index"] for r in records(result.stdout)] == [3, 4]
+    both = run("pagemap", str(dumpfile), "--filter", "pte_marker", "--filter", "uffd_wp", "--format", "ndjson",
+               *PINNED)
+    assert [r["index"] for r in records(both.stdout)] == [4]
+    bad = run("pagemap", str(dumpfile), "--filter", "uffd", *PINNED)
+    assert bad.exit_code == 2 and "--filter 'uffd': unknown name 'uffd'" in bad.stderr
+
+
+def test_summary_counts_and_runs(dumpfile: Path) -> None:
+    result = run("pagemap", str(dumpfile), "--format", "summary", *PINNED)
+    lines = result.stdout.splitlines()
+    assert lines[0].split()[:5] == ["start", "end", "pages", "class", "flags"]
+    assert [line.split()[3] for line in lines[1:7]] == ["present", "none", "none", "pte_marker", "pte_marker", "swap"]
+    assert "marker guard" in lines[4] and "type 1 offset 0xa" in lines[6]
+    header, total = lines[-2].split(), lines[-1].split()
+    assert dict(zip(header[2:-1], total[1:], strict=True)) == {
+        "pages": "7", "none": "2", "present": "1", "swap": "1", "pte_marker": "2", "invalid": "1",
+        "soft_dirty": "1", "mmap_exclusive": "1", "uffd_wp": "1", "guard_region": "1", "problems": "1"}
+    quiet = run("pagemap", str(dumpfile), "--format", "summary", "--no-runs", *PINNED)
+    assert quiet.stdout.splitlines()[0].startswith("mapping")
+
+
+def test_json_and_table(dumpfile: Path) -> None:
+    as_json = run("pagemap", str(dumpfile), "--format", "json", *PINNED)
+    assert [r["index"] for r in json.loads(as_json.stdout)] == list(range(7))
+    table = run("pagemap", str(dumpfile), "--format", "table", *PINNED)
+    assert table.exit_code == 0
+    assert "pte_marker" in table.stdout and "marker guard" in table.stdout and "pfn 0x1ad106" in table.stdout
+    assert table.stdout.splitlines()[0].split()[:3] == ["vaddr", "value", "class"]
+    assert table.stderr.endswith(MODEL_LINE)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--range", "2000-1000"], "--range '2000-1000': HI must lie above LO"),
+    (["--vaddr", "0x12"], "--vaddr 0x12: not aligned"),
+    (["--vaddr", "zz"], "--vaddr: bad value 'zz'"),
+    (["--vma", "[heap]"], "--vma needs the mappings"),
+    (["--level", "pmd"], "--level pmd: pagemap has one record per page"),
+    (["--page-size", "1000"], "--page-size 1000: a power of two"),
+    (["--pid", "1"], "--pid reads the process's own pagemap and maps: FILE does not go with it"),
+])
+def test_usage_errors(dumpfile: Path, args: list[str], message: str) -> None:
+    result = run("pagemap", str(dumpfile), *args, *PINNED)
+    assert result.exit_code == 2 and message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_work_errors(tmp_path: Path) -> None:
+    missing = run("pagemap", str(tmp_path / "nope.bin"), *PINNED)
+    assert missing.exit_code == 1 and missing.stderr == f"ptetool: cannot read {tmp_path / 'nope.bin'}: " \
+        "No such file or directory\n"
+    no_pid = run("pagemap", "--pid", "999999999", *PINNED)
+    assert no_pid.exit_code == 1 and no_pid.stderr == "ptetool: --pid 999999999: no such process\n"
+    bad_maps = tmp_path / "maps"
+    bad_maps.write_text("this is not a maps file\n")
+    result = run("pagemap", "-", "--maps", str(bad_maps), *PINNED, stdin=b"")
+    assert result.exit_code == 1 and "not a /proc/PID/maps line" in result.stderr
+
+
+def test_pid_reads_this_process() -> None:
+    result = run("pagemap", "--pid", str(os.getpid()), "--vma", "[stack]", "--format", "summary", "--no-runs",
+                 *PINNED)
+    assert result.exit_code == 0, result.stderr
+    assert "[stack]" in result.stdout and "total" in result.stdout
+
+
+def test_a_closed_pipe_ends_quietly(dumpfile: Path) -> None:
+    big = dumpfile.parent / "big.bin"
+    big.write_bytes(dump(RECORDS) * 20000)
+    command = f"{sys.executable} -m ptetool pagemap {big} --format ndjson {' '.join(PINNED)} | head -n 2"
+    proc = subprocess.run(["bash", "-o", "pipefail", "-c", command], capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stderr == "" and len(proc.stdout.splitlines()) == 2
+
+
+def test_pid_range_outside_every_mapping() -> None:
+    result = run("pagemap", "--pid", str(os.getpid()), "--range", "1000-2000", "--format", "csv", *PINNED)
+    assert result.exit_code == 0 and result.stdout == ",".join(pm.CSV_COLUMNS) + "\n"
+    assert "note: no page of the chosen mappings lies in --range" in result.stderr
+
+
+def test_progress_only_for_a_terminal(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from ptetool import term
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: False)
+    progress = term.Progress(1000, delay=0)
+    progress.update(500)
+    progress.close()
+    err = capsys.readouterr().err
+    assert "500/1,000 records  50%" in err and err.endswith("\r\x1b[K")
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)  # the table is on the screen: no progress
+    quiet = term.Progress(1000, delay=0)
+    quiet.update(500)
+    assert capsys.readouterr().err == ""
