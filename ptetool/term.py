@@ -41,9 +41,15 @@ def wants_color(mode: str, stream: TextIO | None = None) -> bool:
 
 
 def make_console(color: bool, file: TextIO | None = None, width: int | None = None, record: bool = False) -> Console:
+    """A rich console for ptetool's views. rich answers a closed pipe with SystemExit(1); these
+    raise BrokenPipeError instead, which the command group turns into a quiet exit 0."""
     from rich.console import Console
 
-    return Console(
+    class _PipeConsole(Console):
+        def on_broken_pipe(self) -> None:
+            raise BrokenPipeError
+
+    return _PipeConsole(
         file=file or sys.stdout,
         width=width,
         color_system="truecolor" if color else None,
@@ -183,12 +189,5 @@ def pager() -> Iterator[TextIO]:
 
 
 def stream_console(color: bool, file: TextIO | None = None, width: int | None = None) -> Console:
-    """A console for long streamed output. rich answers a closed pipe with SystemExit(1); this one
-    raises BrokenPipeError instead, which the command group turns into a quiet exit 0."""
-    console = make_console(color, file=file, width=width)
-
-    def broken_pipe() -> None:
-        raise BrokenPipeError
-
-    console.on_broken_pipe = broken_pipe  # type: ignore[method-assign]
-    return console
+    """A console for long streamed output (pagemap tables and summaries)."""
+    return make_console(color, file=file, width=width)

@@ -99,3 +99,10 @@ def test_closed_pipe_ends_quietly() -> None:
         executable="/bin/bash", env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(Path(__file__).parents[1])},
     )
     assert (status.returncode, status.stderr) == (0, "")
+    diagram = subprocess.run(
+        f"set -o pipefail; {sys.executable} -m ptetool decode --kernel 6.18 --kconfig allyes --format diagram "
+        "--color always | head -n 1 >/dev/null", shell=True, input=values[:60_000], capture_output=True, text=True,
+        check=False, executable="/bin/bash",
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(Path(__file__).parents[1])},
+    )
+    assert (diagram.returncode, diagram.stderr) == (0, "")
