@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ptetool.arch import x86_64
 from ptetool.decode import CLASSES, X86_UFFD_WP_SPECIAL, arch_module, decode, layout_for
 from ptetool.errors import UsageError
 from ptetool.kernel import Model
@@ -51,6 +52,10 @@ def encode(cls: str, fields: dict[str, int], arch: str = "x86_64", level: str = 
     mod = arch_module(arch)
     if level not in mod.LEVELS:
         raise UsageError(f"--level {level!r}: choose from {', '.join(mod.LEVELS)}")
+    if cls == "uffd_wp_special" and not (arch == "x86_64" and x86_64.has_uffd_wp(model)):
+        where = "the generic arch" if arch != "x86_64" else f"kernel {model.label} with config {model.kconfig}"
+        raise UsageError(f"{where} has no uffd-wp bits: there the seed's special PTE is __pte(0), "
+                         "the same value as pte_none (encode none)")
     form = _form(cls, level, fields)
     if arch == "generic" and form not in ("none", "swap"):
         raise UsageError(f"the generic arch has no {cls} entries: it reads values as swp_entry_t")

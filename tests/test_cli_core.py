@@ -166,6 +166,12 @@ def test_encode_examples() -> None:
         (["migration", "swp_type=bogus"], "ptetool: swp_type=bogus: kernel 6.18 has no such type; choose from "
                                           "device_exclusive, device_read, device_write, hwpoison, migration_read, "
                                           "migration_read_exclusive, migration_write, pte_marker, swapfile\n"),
+        (["--arch", "generic", "uffd_wp_special"],
+         "ptetool: the generic arch has no uffd-wp bits: there the seed's special PTE is __pte(0), the same value "
+         "as pte_none (encode none)\n"),
+        (["--kernel", "5.6", "uffd_wp_special"],
+         "ptetool: kernel 5.6 with config allyes has no uffd-wp bits: there the seed's special PTE is __pte(0), the "
+         "same value as pte_none (encode none)\n"),
         (["pte_marker", "swp_offset=2", "marker_uffd_wp=1"],
          "ptetool: swp_offset=0x2 disagrees with another field given (those bits give 0x3)\n"),
     ],
