@@ -233,6 +233,9 @@ def test_summary_counts_and_runs(values: list[int], data: Any, zeroed_rule: bool
 def test_run_lines_equal_the_slow_layout(rows: list[tuple[int, int, int, int, int]], zeroed_rule: bool,
                                          labelled: bool) -> None:
     rules = pm.rules_for(model((6, 18)))
+    # A run's code is what its first record decodes to: its class and its flag bits 55-63.
+    rows = [(start, pages, pm.CODE[pm.decode_record(first, rules, zeroed_rule).cls] << 9 | first >> pm.FLAG_LSB,
+             first, vma) for start, pages, _code, first, vma in rows]
     runs = pm.Runs(*(np.array(col, dtype=t) for col, t in zip(
         zip(*rows, strict=True), (np.uint64, np.int64, np.intp, np.uint64, np.int32), strict=True)))
     formatter = views.RunFormatter(rules, zeroed_rule, VMAS if labelled else None, 4096)
