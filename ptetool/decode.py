@@ -15,7 +15,7 @@ from ptetool.arch.common import offset_used_bits
 from ptetool.errors import UsageError
 from ptetool.kernel import Model
 from ptetool.layout import ENTRY_MASK, Field, Layout
-from ptetool.swaptypes import CLASS_OF_TYPE, marker_bits, swap_types
+from ptetool.swaptypes import CLASS_OF_TYPE, SwapInfo, marker_bits, swap_types
 
 ARCHES: dict[str, ModuleType] = {"x86_64": x86_64, "generic": generic}
 LEVELS = ("pte", "pmd", "pud")
@@ -29,13 +29,6 @@ X86_UFFD_WP_SPECIAL = 1 << 2
 # read_swap_header() caps the area at it (mm/swapfile.c 6.12): no swap area has a
 # page at offset 2^32 or above, and page 0 is the header (swap_map[0] = SWAP_MAP_BAD).
 SWAP_HEADER_OFFSET_LIMIT = 1 << 32
-
-
-@dataclass(frozen=True)
-class SwapInfo:
-    type: int
-    offset: int
-    type_name: str
 
 
 @dataclass(frozen=True)

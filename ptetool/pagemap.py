@@ -43,7 +43,14 @@ from ptetool.arch.x86_64 import has_uffd_wp
 from ptetool.errors import UsageError, WorkError
 from ptetool.kernel import Model, Version
 from ptetool.layout import ENTRY_MASK, Family, Field, Layout, Source
-from ptetool.swaptypes import CLASS_OF_TYPE, MAX_SWAPFILES_SHIFT, PFN_TYPE_CLASSES, marker_bits, swap_types
+from ptetool.swaptypes import (
+    CLASS_OF_TYPE,
+    MAX_SWAPFILES_SHIFT,
+    PFN_TYPE_CLASSES,
+    SwapInfo,
+    marker_bits,
+    swap_types,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -311,13 +318,6 @@ def _problem_texts(value: int, pmask: int, rules: Rules, cls_of_type: str) -> li
 # --- one record ----------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class SwapEntry:
-    type: int
-    offset: int
-    type_name: str
-
-
-@dataclass(frozen=True)
 class Entry:
     """One decoded pagemap record: immutable, everything the record formats need."""
 
@@ -325,7 +325,7 @@ class Entry:
     cls: str
     layout: Layout
     fields: tuple[tuple[str, int], ...]
-    swap: SwapEntry | None
+    swap: SwapInfo | None
     marker: tuple[str, ...] | None
     problems: tuple[str, ...]
     zeroed: bool
@@ -370,7 +370,7 @@ def decode_record(value: int, rules: Rules, zeroed_rule: bool = False) -> Entry:
     swap = None
     marker: tuple[str, ...] | None = None
     if swap_shaped and not zeroed:
-        swap = SwapEntry(stype, frame >> MAX_SWAPFILES_SHIFT, type_name)
+        swap = SwapInfo(stype, frame >> MAX_SWAPFILES_SHIFT, type_name)
     if code == PTE_MARKER:
         if zeroed:  # inferred from the flags: PM_GUARD_REGION, and PM_UFFD_WP follows the marker bit
             marker = tuple(n for n, _ in rules.marker_names

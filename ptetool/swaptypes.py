@@ -44,6 +44,15 @@ PFN_TYPE_CLASSES = frozenset({"migration", "device_private", "device_exclusive",
 
 
 @dataclass(frozen=True)
+class SwapInfo:
+    """A swap-format entry's type, offset and the kernel's name for the type."""
+
+    type: int
+    offset: int
+    type_name: str
+
+
+@dataclass(frozen=True)
 class SwapTypes:
     """The model's numbering: names[t] is the type_name of swap type t."""
 
