@@ -80,14 +80,14 @@ def test_present_anonymous_and_file() -> None:
 
 def test_real_swap_entry_with_type_and_offset() -> None:
     e = decode(swap_record(3, 0x1234, SD | UFFD))
-    assert e.cls == "swap" and e.swap == pm.SwapEntry(3, 0x1234, "swapfile")
+    assert e.cls == "swap" and e.swap == pm.SwapInfo(3, 0x1234, "swapfile")
     assert e.flags == ("soft_dirty", "uffd_wp", "swap") and not e.problems and e.marker is None
 
 
 def test_guard_marker_is_a_pte_marker_not_a_swapped_page() -> None:
     e = decode(0x4400_0000_0000_009F)  # seen on 6.18: MADV_GUARD_INSTALL
     assert e.cls == "pte_marker" and e.marker == ("guard",)
-    assert e.swap == pm.SwapEntry(31, 4, "pte_marker") and not e.problems
+    assert e.swap == pm.SwapInfo(31, 4, "pte_marker") and not e.problems
     assert "guard_region" in e.flags and "marker_guard" in e.flags
 
 
