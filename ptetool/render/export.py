@@ -11,7 +11,6 @@ from ptetool.decode import Decoded
 from ptetool.errors import WorkError
 from ptetool.layout import Layout
 from ptetool.render import views
-from ptetool.render.text import describe_model
 from ptetool.term import make_console
 
 MARKDOWN_WIDTH = 80  # fits an email or an issue comment without wrapping
@@ -25,7 +24,7 @@ def plain(renderable: RenderableType, width: int = MARKDOWN_WIDTH) -> str:
 
 def _md_table(layout: Layout, value: int | None) -> str:
     head = "| bits | field | value | meaning |" if value is not None else "| bits | field | meaning | source |"
-    rows = [head, "|---" * head.count("|")[:-1] if False else "|" + "---|" * (head.count("|") - 1)]
+    rows = [head, "|" + "---|" * (head.count("|") - 1)]
     for f in sorted(layout.fields, key=lambda f: (-f.msb, f.alias_of is not None)):
         name = ("↳ " if f.alias_of else "") + f"`{f.name}`"
         doc = f.doc.replace("|", "\\|")
@@ -65,5 +64,3 @@ def export_renderable(renderables: RenderableType | Sequence[RenderableType], sv
 def export_views(decoded: Sequence[Decoded], ascii_only: bool, svg: str | None, html: str | None) -> None:
     export_renderable([views.decode_view(d, ascii_only, with_model=True) for d in decoded], svg, html)
 
-
-__all__ = ["describe_model", "export_renderable", "export_views", "markdown", "markdown_layout", "plain"]
