@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 
-from rich.console import RenderableType
+from rich.console import Group, RenderableType
 
 from ptetool.decode import Decoded
 from ptetool.errors import WorkError
@@ -38,7 +38,7 @@ def _md_table(layout: Layout, value: int | None) -> str:
 
 def markdown(d: Decoded) -> str:
     diagram = views.BitDiagram(d.layout, d.value, ascii_only=False)
-    summary = plain(views.join_lines(views.summary(d, with_model=True)))
+    summary = plain(Group(*views.summary(d, with_model=True)))
     return (f"```\n{plain(diagram)}\n```\n\n```\n{summary}\n```\n\n{_md_table(d.layout, d.value)}\n")
 
 

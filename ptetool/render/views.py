@@ -6,7 +6,7 @@ tests render them to a Console of fixed width and compare golden text.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
@@ -329,7 +329,16 @@ def _mark(ok: bool, ascii_only: bool) -> str:
     return "✔" if ok else "✘"
 
 
-def summary(d: Decoded, ascii_only: bool = False, with_model: bool = False) -> Iterator[Text]:
+def _hanging(mark: Text, text: Text) -> Table:
+    """``mark`` then ``text``, wrapped lines indented under the text's first column."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column()
+    grid.add_row(mark, text)
+    return grid
+
+
+def summary(d: Decoded, ascii_only: bool = False, with_model: bool = False) -> Iterator[RenderableType]:
     """The class in words, swap facts, problems, the seed's rules, a marker's fault."""
     head = Text()
     head.append(format_value(d.value) + "  ", "bold")
@@ -349,14 +358,13 @@ def summary(d: Decoded, ascii_only: bool = False, with_model: bool = False) -> I
     for note in d.notes:
         yield Text("note: " + note, "grey50")
     for problem in d.problems:
-        yield Text(("! " if ascii_only else "⚠ ") + problem, "bold red")
+        yield _hanging(Text("!" if ascii_only else "⚠", "bold red"), Text(problem, "bold red"))
     if d.rules:
         yield Text("the seed's rules for its special PTE:")
         for number, rule in enumerate(d.rules, 1):
-            line = Text(f"  {_mark(rule.holds, ascii_only)} ({number}) {rule.rule}: ")
-            line.stylize("green" if rule.holds else "red", 0, 4)
-            line.append(rule.why)
-            yield line
+            mark = Text(f"  {_mark(rule.holds, ascii_only)} ({number})")
+            mark.stylize("green" if rule.holds else "red", 0, len(mark))
+            yield _hanging(mark, Text(f"{rule.rule}: {rule.why}"))
     if with_model:
         yield Text(describe_model(d.model, d.arch, d.level), "grey50")
 
@@ -398,10 +406,6 @@ def layout_view(layout: Layout, title: str, ascii_only: bool = False) -> Group:
     diagram = BitDiagram(layout, None, ascii_only)
     return Group(Text(title, "bold"), Text(layout.doc), diagram, diagram.legend(), Text(""),
                  field_table(layout, None, ascii_only))
-
-
-def join_lines(lines: Iterable[Text]) -> Text:
-    return Text("\n").join(lines)
 
 
 def decode_table(d: Decoded, ascii_only: bool = False) -> Group:
