@@ -11,7 +11,6 @@ there every fresh VMA carries VM_SOFTDIRTY, which sets bit 55 on all records.
 
 from __future__ import annotations
 
-import os
 import platform
 import sys
 
@@ -21,6 +20,7 @@ if not sys.platform.startswith("linux"):
     pytest.skip(f"Linux only (this is {sys.platform})", allow_module_level=True)
 
 from . import memstates as ms
+from .conftest import need
 
 PROBE = ms.probe()
 if PROBE["pagemap"]:
@@ -36,7 +36,7 @@ EXCL, UFFD_WP, GUARD = ms.PM_MMAP_EXCLUSIVE, ms.PM_UFFD_WP, ms.PM_GUARD_REGION
 MARKER_UFFD_WP = 0x4200_0000_0000_003F          # SWAP|UFFD_WP, 31 | 1<<5
 MARKER_GUARD_615 = 0x4400_0000_0000_009F        # SWAP|GUARD_REGION, 31 | 4<<5 (6.15+)
 MARKER_GUARD_613 = 0x4000_0000_0000_009F        # 6.13-6.14: no PM_GUARD_REGION yet
-if (6, 0) <= KV < (6, 2):                       # marker type was 30 there
+if (5, 19) <= KV < (6, 2):                      # SWP_SWAPIN_ERROR took 31: markers were 30
     MARKER_UFFD_WP = 0x4200_0000_0000_003E
 
 
@@ -48,29 +48,7 @@ def hexes(recs):
     return [hex(r) for r in recs]
 
 
-def need(feature: str) -> None:
-    if PROBE.get(feature):
-        pytest.skip(PROBE[feature])
-
-
 # --------------------------------------------------------------------------- fixtures
-@pytest.fixture(scope="module")
-def swap():
-    """A SwapInfo, or a str saying why no swap file could be enabled."""
-    cm = ms.temporary_swap()
-    try:
-        info = cm.__enter__()
-    except ms.SwapUnavailable as e:
-        yield str(e)
-        return
-    try:
-        yield info
-    finally:
-        cm.__exit__(None, None, None)
-        left = [s["filename"] for s in ms.active_swaps()
-                if os.path.realpath(s["filename"]) == os.path.realpath(info.path)]
-        assert not left, f"temporary swap still active: {left}"
-        assert not os.path.exists(info.path), f"swap file left behind: {info.path}"
 
 
 @pytest.fixture(scope="module")

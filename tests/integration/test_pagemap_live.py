@@ -25,6 +25,7 @@ if not sys.platform.startswith("linux"):
     pytest.skip(f"Linux only (this is {sys.platform})", allow_module_level=True)
 
 from . import memstates as ms
+from .conftest import need
 
 PROBE = ms.probe()
 if PROBE["pagemap"]:
@@ -35,20 +36,6 @@ STATES = ["anon", "anon_untouched", "file", "shmem", "zero_page", "protnone", "s
           "uffd_wp_swapped", "uffd_wp_marker", "uffd_wp_unpopulated", "guard", "thp"]
 
 
-@pytest.fixture(scope="module")
-def swap() -> Iterator[ms.SwapInfo | str]:
-    """A SwapInfo, or why no swap file could be enabled."""
-    cm = ms.temporary_swap()
-    try:
-        info = cm.__enter__()
-    except ms.SwapUnavailable as e:
-        yield str(e)
-        return
-    try:
-        yield info
-    finally:
-        cm.__exit__(None, None, None)
-        assert not os.path.exists(info.path), f"swap file left behind: {info.path}"
 
 
 @pytest.fixture(scope="module")
@@ -56,11 +43,6 @@ def child(swap: ms.SwapInfo | str) -> Iterator[ms.Child]:
     # `swap` first, so the child is stopped before the swap file goes away
     with ms.spawn(STATES) as c:
         yield c
-
-
-def need(feature: str) -> None:
-    if PROBE.get(feature):
-        pytest.skip(PROBE[feature])
 
 
 def state(child: ms.Child, name: str, swap: ms.SwapInfo | str | None = None) -> dict[str, Any]:
