@@ -61,7 +61,7 @@ class Decoded:
 
     @property
     def flags(self) -> tuple[str, ...]:
-        return tuple(name for name, v in self.fields if v and self.layout[name].is_flag)
+        return self.layout.set_flags(self.fields)
 
 
 def arch_module(arch: str) -> ModuleType:

@@ -172,6 +172,10 @@ class Layout:
                 return f
         raise LayoutError(f"{self.name}: bit {bit} belongs to no field")  # unreachable once built
 
+    def set_flags(self, fields: tuple[tuple[str, int], ...]) -> tuple[str, ...]:
+        """The one-bit fields among decoded ``fields`` that are set, in layout order."""
+        return tuple(name for name, v in fields if v and self._by_name[name].is_flag)
+
     def decode(self, value: int) -> dict[str, int]:
         return {f.name: f.extract(value) for f in self.fields}
 

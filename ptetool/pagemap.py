@@ -338,8 +338,7 @@ class Entry:
 
     @property
     def flags(self) -> tuple[str, ...]:
-        """The one-bit fields that are set, in layout order."""
-        return tuple(name for name, v in self.fields if v and self.layout[name].is_flag)
+        return self.layout.set_flags(self.fields)
 
     @property
     def pfn(self) -> int | None:
