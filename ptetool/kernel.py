@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from ptetool.errors import UsageError, WorkError
+from ptetool.releases import L1TF_MAINLINE, STABLE_L1TF_FIRST, l1tf_verdict, parse_release
 
 Version = tuple[int, int]
 
-OLDEST: Version = (4, 0)
+OLDEST: Version = (3, 0)
 NEWEST: Version = (6, 18)
 
 # The config options that change how an entry is read. Everything else in a
@@ -53,7 +54,8 @@ def parse_version(text: str) -> Version:
     version = (int(match[1]), int(match[2]))
     if version < OLDEST:
         raise UsageError(
-            f"--kernel {text}: ptetool models kernels from {OLDEST[0]}.{OLDEST[1]} on"
+            f"--kernel {text}: kernel {version[0]}.{version[1]} is not modelled; the oldest modelled is "
+            f"{OLDEST[0]}.{OLDEST[1]}"
         )
     return version
 
@@ -127,6 +129,13 @@ class Model:
     phys_bits: int = 52
     la57: bool = False
     assumptions: tuple[str, ...] = ()
+    # x86_64 swap layout: True/False when the release (or --l1tf/--no-l1tf) decides it, None when
+    # only the version is known; then 4.19 and later read the L1TF layout.
+    l1tf: bool | None = None
+    running: bool = False  # the release is the running kernel's (uname -r)
+    l1tf_unsure: bool = False  # a distribution release that may carry the backport unseen
+    # Where each part of the model came from (scan: a log line, an option, a default).
+    sources: tuple[tuple[str, str], ...] = ()
 
     def has(self, option: str) -> bool:
         return option in self.enabled
@@ -134,6 +143,16 @@ class Model:
     @property
     def label(self) -> str:
         return version_str(self.version)
+
+    @property
+    def swap_l1tf(self) -> bool:
+        """The x86 L1TF layout applies: inverted swap offset and PROT_NONE frame, type at 59-63."""
+        return self.l1tf if self.l1tf is not None else self.version >= L1TF_MAINLINE
+
+    @property
+    def l1tf_ambiguous(self) -> bool:
+        """The version lies in a stable branch that gained the L1TF layout, and nothing said which."""
+        return self.l1tf is None and (self.l1tf_unsure or self.version in STABLE_L1TF_FIRST)
 
     @property
     def physmem_bits(self) -> int:
@@ -153,6 +172,8 @@ class Model:
             "phys_bits": self.phys_bits,
             "la57": self.la57,
             "assumptions": list(self.assumptions),
+            "l1tf_swap": self.swap_l1tf,
+            **({"sources": dict(self.sources)} if self.sources else {}),
         }
 
     @classmethod
@@ -168,6 +189,7 @@ class Model:
                 release=data.get("release"),
                 phys_bits=int(data.get("phys_bits", 52)),
                 la57=bool(data.get("la57", False)),
+                l1tf=bool(data["l1tf_swap"]) if "l1tf_swap" in data else None,
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise UsageError(f"the record's \"model\" is malformed: {exc}") from None
@@ -178,8 +200,13 @@ def build_model(
     kconfig: str | None,
     phys_bits: int | None = None,
     la57: bool | None = None,
+    l1tf: bool | None = None,
 ) -> Model:
-    """The model for the CLI options; None means 'not given' (default to the running kernel)."""
+    """The model for the CLI options; None means 'not given' (default to the running kernel).
+
+    A full release (``4.18.8-200.fc28``) also decides the x86 swap layout it carried;
+    ``l1tf`` (--l1tf/--no-l1tf) forces it either way.
+    """
     assumptions: list[str] = []
     release: str | None = None
     use_running = kernel in (None, RUNNING)
@@ -194,6 +221,9 @@ def build_model(
     else:
         assert kernel is not None
         version = parse_version(kernel)
+    l1tf, l1tf_note = l1tf_choice(release if use_running else kernel, version, l1tf)
+    if l1tf_note:
+        assumptions.append(l1tf_note)
     if version > NEWEST:
         assumptions.append(
             f"kernel {version_str(version)} is newer than the newest modelled ({version_str(NEWEST)}): "
@@ -225,8 +255,35 @@ def build_model(
         version=version,
         enabled=options,
         kconfig=source,
-        release=release if use_running else None,
+        release=release if use_running else _full_release(kernel),
+        running=use_running,
         phys_bits=phys_bits or cpu_phys or 52,
         la57=cpu_la57 if la57 is None else la57,
         assumptions=tuple(assumptions),
+        l1tf=l1tf,
+        l1tf_unsure=l1tf is None and l1tf_note is not None,
     )
+
+
+def _full_release(kernel: str | None) -> str | None:
+    """A --kernel that names a release (with a sublevel or a suffix), not just X.Y."""
+    parsed = parse_release(kernel) if kernel else None
+    return kernel if parsed and (parsed.sublevel is not None or parsed.extra) else None
+
+
+def l1tf_choice(release: str | None, version: Version, forced: bool | None) -> tuple[bool | None, str | None]:
+    """The swap layout a release carried (or the forced one), and a note when it is not the version's."""
+    if forced is not None:
+        layout = "the L1TF" if forced else "the pre-L1TF"
+        return forced, f"x86 swap layout: {layout} layout, as forced by --{'' if forced else 'no-'}l1tf"
+    parsed = parse_release(release) if release else None
+    if parsed is None or version >= L1TF_MAINLINE:
+        return None, None
+    verdict = l1tf_verdict(parsed)
+    if verdict.l1tf is None:
+        return None, (f"x86 swap layout cannot be told: {verdict.why}; read as the pre-L1TF layout, "
+                      "and swap-format values are also read the other way")
+    if verdict.l1tf != (version >= L1TF_MAINLINE) or version in STABLE_L1TF_FIRST:
+        layout = "the L1TF" if verdict.l1tf else "the pre-L1TF"
+        return verdict.l1tf, f"x86 swap layout: {layout} layout: {verdict.why}"
+    return verdict.l1tf, None

@@ -100,6 +100,7 @@ def test_json_record_for_the_seed_pte() -> None:
                        "31": "pte_marker"},
         "max_swapfiles": 24, "marker_bits": {"uffd_wp": 0, "poisoned": 1, "guard": 2}, "swp_pfn_bits": 34,
         "swap_layout": "4.19+: type 59-63, inverted offset 9-58", "uffd_wp": True, "soft_dirty": True,
+        "l1tf_swap": True,
     }
     assert len(model["options"]) == 8
 
@@ -204,8 +205,9 @@ def test_model_errors_and_kconfig_files(tmp_path: Path) -> None:
     result = run("decode", "--kconfig", str(tmp_path / "missing"), "4")
     assert (result.exit_code, result.stdout) == (1, "")
     assert result.stderr == f"ptetool: cannot read kernel config {tmp_path / 'missing'}: No such file or directory\n"
-    result = run("decode", "--kernel", "3.10", "4")
-    assert (result.exit_code, result.stderr) == (2, "ptetool: --kernel 3.10: ptetool models kernels from 4.0 on\n")
+    result = run("decode", "--kernel", "2.6.32", "4")
+    assert (result.exit_code, result.stderr) == (
+        2, "ptetool: --kernel 2.6.32: kernel 2.6 is not modelled; the oldest modelled is 3.0\n")
     result = run("decode", "--kernel", "six", "4")
     assert result.stderr == "ptetool: --kernel 'six': expected a version such as 6.12 or 'running'\n"
     (tmp_path / "junk").write_text("hello\n")

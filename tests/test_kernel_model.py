@@ -31,7 +31,7 @@ def test_parse_version(text: str, version: tuple[int, int]) -> None:
     assert parse_version(text) == version
 
 
-@pytest.mark.parametrize("text", ["6", "six", "6.x", "", "3.19"])
+@pytest.mark.parametrize("text", ["6", "six", "6.x", "", "2.6.32"])
 def test_parse_version_rejects(text: str) -> None:
     with pytest.raises(UsageError):
         parse_version(text)

@@ -33,7 +33,8 @@ def brief(d: Decoded) -> str:
 
 def describe_model(model: Model, arch: str, level: str) -> str:
     """The model actually used, said once per run on stderr for human formats."""
-    kernel = model.label + (f" (running {model.release})" if model.release else "")
+    kernel = model.label + (f" ({'running ' if model.running else 'release '}{model.release})"
+                            if model.release else "")
     parts = [f"{arch} {level}", f"kernel {kernel}", f"kconfig {model.kconfig}"]
     if arch == "x86_64":
         parts.append(f"uffd-wp {'on' if x86_64.has_uffd_wp(model) else 'off'}")
