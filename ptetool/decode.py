@@ -18,7 +18,7 @@ from ptetool.layout import ENTRY_MASK, Field, Layout
 from ptetool.swaptypes import CLASS_OF_TYPE, SwapInfo, marker_bits, swap_types
 
 ARCHES: dict[str, ModuleType] = {"x86_64": x86_64, "generic": generic}
-LEVELS = ("pte", "pmd", "pud")
+LEVELS = ("pte", "pmd", "pud", "p4d", "pgd")
 CLASSES = (
     "none", "present", "protnone", "uffd_wp_special", "swap", "pte_marker", "migration",
     "device_private", "device_exclusive", "hwpoison", "swapin_error", "invalid",
@@ -93,6 +93,8 @@ def classify(value: int, arch: str, level: str, model: Model) -> tuple[str, str,
         return "present", form, None
     if form == "protnone":
         return "protnone", form, None
+    if form == "bad_table":
+        return "invalid", form, None
     cls, swap = _swap_class(value, level, model, mod)
     if arch == "x86_64" and value == X86_UFFD_WP_SPECIAL and x86_64.has_uffd_wp(model):
         cls = "uffd_wp_special"
@@ -147,6 +149,10 @@ def _problems(
     if form == "protnone" and arch == "x86_64" and not value >> x86_64.BIT_PROTNONE & 1:
         problems.append(f"PROTNONE (bit 8) is clear but PSE is set: a huge {level} invalidated by "
                         f"{level}_mkinvalid() (a THP split), not PROT_NONE")
+    if form == "bad_table":
+        problems.append(f"PRESENT (bit 0) is clear in a non-empty {level} entry: {level}_bad() is true, and "
+                        f"the kernel reports 'bad {level}' and clears it ({level}_clear_bad); no {level} holds "
+                        "a swap entry")
     if form == "protnone" and arch == "x86_64" and "pse" in fields and not fields["pse"]:
         problems.append("PSE (bit 7) is clear: a PROT_NONE PMD or PUD is always a huge leaf")
     if swap is None:
@@ -198,19 +204,19 @@ def _notes(value: int, cls: str, form: str, arch: str, level: str, model: Model)
     if cls == "none" and arch == "generic":
         notes.append("without CONFIG_HAVE_ARCH_USERFAULTFD_WP the seed's special PTE is __pte(0) "
                      "(asm-generic/pgtable_uffd.h), the same value as pte_none")
-    if form == "protnone" and arch == "x86_64" and model.version >= x86_64.L1TF:
+    if form == "protnone" and arch == "x86_64" and x86_64.l1tf(model):
         notes.append("the frame number of a not-present entry is stored inverted (L1TF); pfn is shown un-inverted")
     if (form == "present" and arch == "x86_64" and model.version >= x86_64.SHADOW_STACK
             and value & 0x42 == 0x40):
         notes.append("Write=0 with Dirty=1 is how the CPU marks a shadow-stack page; the kernel keeps "
                      "other read-only pages' dirty state in saved_dirty (6.6 on)")
-    if form == "swap" and arch == "x86_64" and model.version >= x86_64.L1TF:
+    if form == "swap" and arch == "x86_64" and x86_64.l1tf(model):
         notes.append("the swap offset is stored inverted (L1TF); swp_offset is shown un-inverted")
     if arch == "x86_64" and value == X86_UFFD_WP_SPECIAL and not x86_64.has_uffd_wp(model):
         notes.append("this model has no uffd-wp, where the seed's special PTE would be __pte(0)")
-    if form == "swap" and arch == "x86_64" and x86_64.KNL_ERRATUM <= model.version < x86_64.L1TF:
+    if form in ("swap", "protnone") and arch == "x86_64" and model.l1tf_ambiguous:
         notes.append("stable kernels from August 2018 on may carry the 4.19 (L1TF) swap layout: "
-                     "the version alone does not tell")
+                     "the version alone does not tell (--l1tf or --no-l1tf, or a full release, decides)")
     return notes
 
 
@@ -225,7 +231,7 @@ def seed_rules(value: int, arch: str, level: str, model: Model) -> tuple[Rule, .
         uffd_why = ("bit 2 (_PAGE_SWP_UFFD_WP) is set" if uffd else
                     "bit 2 is clear" if x86_64.has_uffd_wp(model) else "this model has no uffd-wp bits")
         none_why = (f"{value:#x} & ~0x60 = {value & ~x86_64.KNL_ERRATUM_MASK & ENTRY_MASK:#x}"
-                    + (" (A/D ignored)" if model.version >= x86_64.KNL_ERRATUM else ""))
+                    + (" (A/D ignored)" if x86_64.knl_erratum(model) else ""))
     else:
         present, present_why = False, "a generic swp_entry_t is never present"
         uffd, uffd_why = False, "asm-generic pgtable_uffd.h: pte_swp_uffd_wp() is always 0"

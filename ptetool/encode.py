@@ -19,7 +19,11 @@ class Encoded:
     warnings: tuple[str, ...]
 
 
-def _form(cls: str, level: str, fields: dict[str, int]) -> str:
+def _form(cls: str, level: str, fields: dict[str, int], table_only: bool) -> str:
+    if cls == "invalid":
+        return "bad_table"
+    if cls == "present" and table_only:
+        return "table"
     if cls == "present":
         return "table" if level != "pte" and fields.get("pse", 1) == 0 else "present"
     if cls in ("none", "protnone"):
@@ -47,16 +51,19 @@ def encode(cls: str, fields: dict[str, int], arch: str = "x86_64", level: str = 
            model: Model | None = None) -> Encoded:
     """The raw value with ``fields`` set over the class's defaults; warns if it decodes otherwise."""
     model = model or Model()
-    if cls not in CLASSES or cls == "invalid":
-        raise UsageError(f"unknown class {cls!r}: choose from {', '.join(c for c in CLASSES if c != 'invalid')}")
     mod = arch_module(arch)
+    table_only = level in getattr(mod, "TABLE_ONLY_LEVELS", ())
+    if cls not in CLASSES or (cls == "invalid" and not table_only):
+        raise UsageError(f"unknown class {cls!r}: choose from {', '.join(c for c in CLASSES if c != 'invalid')}")
     if level not in mod.LEVELS:
         raise UsageError(f"--level {level!r}: choose from {', '.join(mod.LEVELS)}")
+    if table_only and cls not in ("none", "present", "invalid"):
+        raise UsageError(f"a {level} entry is empty, a table pointer (present) or invalid: it is never {cls}")
     if cls == "uffd_wp_special" and not (arch == "x86_64" and x86_64.has_uffd_wp(model)):
         where = "the generic arch" if arch != "x86_64" else f"kernel {model.label} with config {model.kconfig}"
         raise UsageError(f"{where} has no uffd-wp bits: there the seed's special PTE is __pte(0), "
                          "the same value as pte_none (encode none)")
-    form = _form(cls, level, fields)
+    form = _form(cls, level, fields, table_only)
     if arch == "generic" and form not in ("none", "swap"):
         raise UsageError(f"the generic arch has no {cls} entries: it reads values as swp_entry_t")
     type_name = ""

@@ -8,8 +8,9 @@ from ptetool.kernel import OPTIONS, Model
 
 # One version on each side of every change ptetool models.
 ERA_VERSIONS = (
-    (4, 0), (4, 5), (4, 6), (4, 8), (4, 13), (4, 14), (4, 18), (4, 19), (4, 20), (5, 6), (5, 7), (5, 13),
-    (5, 14), (5, 18), (5, 19), (6, 0), (6, 1), (6, 2), (6, 5), (6, 6), (6, 12), (6, 13), (6, 14), (6, 15),
+    (3, 0), (3, 1), (3, 10), (3, 11), (3, 19),
+    (4, 0), (4, 4), (4, 5), (4, 6), (4, 8), (4, 9), (4, 13), (4, 14), (4, 18), (4, 19), (4, 20), (5, 6), (5, 7),
+    (5, 13), (5, 14), (5, 18), (5, 19), (6, 0), (6, 1), (6, 2), (6, 5), (6, 6), (6, 12), (6, 13), (6, 14), (6, 15),
     (6, 16), (6, 17), (6, 18),
 )
 
@@ -21,8 +22,9 @@ OPTION_SETS = tuple(
 ALL_ON = frozenset(OPTIONS)
 
 
-def model(version: tuple[int, int], enabled: frozenset[str] = ALL_ON, la57: bool = False) -> Model:
-    return Model(version=version, enabled=enabled, kconfig="test", phys_bits=46, la57=la57)
+def model(version: tuple[int, int], enabled: frozenset[str] = ALL_ON, la57: bool = False,
+          l1tf: bool | None = None) -> Model:
+    return Model(version=version, enabled=enabled, kconfig="test", phys_bits=46, la57=la57, l1tf=l1tf)
 
 
 def every_model() -> list[Model]:

@@ -24,7 +24,9 @@ SHAPED = st.one_of(
     st.builds(lambda v: (v | 0x100) & ~1, U64),
     st.sampled_from([0, 0x4, 0x20, 0x40, 0x60, 0x80, 0x100, 0xFFFF_FFFF_FFFF_FC00, 0xFFFF_FFFF_FFFF_F600]),
 )
-MODELS = st.builds(model, st.sampled_from(ERA_VERSIONS), st.sampled_from(OPTION_SETS), st.booleans())
+# l1tf: the version's own layout (None), or a release that carried the L1TF backport (or not).
+MODELS = st.builds(model, st.sampled_from(ERA_VERSIONS), st.sampled_from(OPTION_SETS), st.booleans(),
+                   st.sampled_from([None, True, False]))
 
 
 @settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -17,11 +17,16 @@ from ptetool.kernel import Model, Version
 from ptetool.layout import Family, Field, Layout, Source
 
 ARCH = "generic"
-LEVELS = ("pte", "pmd", "pud")
+# A swp_entry_t reads alike at any level.
+LEVELS = ("pte", "pmd", "pud", "p4d", "pgd")
 SWAPOPS = Source("include/linux/swapops.h", "6.12")
 
 SWAPOPS_419 = Source("include/linux/swapops.h", "4.19")
 XARRAY: Version = (4, 20)  # "xarray: Replace exceptional entries" (3159f943aafd)
+# "radix_tree: exceptional entries and indices" (Hugh Dickins, 3.1) reserved two low bits of
+# every radix-tree slot value, so swapops.h took RADIX_TREE_EXCEPTIONAL_SHIFT off the type shift.
+RADIX_EXCEPTIONAL: Version = (3, 1)
+SWAPOPS_30 = Source("include/linux/swapops.h", "3.0")
 
 _DEFS: tuple[FieldDef, ...] = (
     (Field("swp_offset", 0, 58, "swap offset (SWP_OFFSET_MASK = 2^SWP_TYPE_SHIFT - 1)", SWAPOPS,
@@ -31,9 +36,10 @@ _DEFS: tuple[FieldDef, ...] = (
     (Field("reserved_63", 63, 1, "unused: swp_entry_t holds an XArray value (BITS_PER_XA_VALUE 63)",
            SWAPOPS, Family.RESERVED, zero_expected=True), When(since=XARRAY)),
     (Field("swp_offset", 0, 57, "swap offset (SWP_OFFSET_MASK = 2^SWP_TYPE_SHIFT - 1)", SWAPOPS_419,
-           Family.SWAP_OFFSET), When(until=XARRAY)),
+           Family.SWAP_OFFSET), When(since=RADIX_EXCEPTIONAL, until=XARRAY)),
     (Field("swp_type", 57, 5, "swap type (SWP_TYPE_SHIFT = 64 - (MAX_SWAPFILES_SHIFT + "
-           "RADIX_TREE_EXCEPTIONAL_SHIFT) = 57)", SWAPOPS_419, Family.SWAP_TYPE), When(until=XARRAY)),
+           "RADIX_TREE_EXCEPTIONAL_SHIFT) = 57)", SWAPOPS_419, Family.SWAP_TYPE),
+     When(since=RADIX_EXCEPTIONAL, until=XARRAY)),
     (Field("reserved_62_63", 62, 2, "unused: the radix tree's exceptional-entry bits", SWAPOPS_419,
            Family.RESERVED, zero_expected=True), When(until=XARRAY)),
 )

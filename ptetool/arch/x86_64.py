@@ -14,7 +14,10 @@ from ptetool.kernel import Model, Version
 from ptetool.layout import Family, Field, Layout, Source
 
 ARCH = "x86_64"
-LEVELS = ("pte", "pmd", "pud")
+LEVELS = ("pte", "pmd", "pud", "p4d", "pgd")
+# Levels whose entries only ever point to a table: no 512 GiB pages (p4d_leaf() is 0,
+# pgd_leaf() false, pgtable.h 6.12), and no swap entries.
+TABLE_ONLY_LEVELS = ("p4d", "pgd")
 
 TYPES_H = Source("arch/x86/include/asm/pgtable_types.h", "6.12")
 TYPES_H_61 = Source("arch/x86/include/asm/pgtable_types.h", "6.1")
@@ -26,7 +29,6 @@ PGTABLE_H = Source("arch/x86/include/asm/pgtable.h", "6.12")
 PAGE_TYPES = Source("arch/x86/include/asm/page_types.h", "6.12")
 
 # Eras in which the kernel changed what a bit means.
-L1TF: Version = (4, 19)  # PROT_NONE PFN and swap offset stored inverted; swap type at 59-63
 KNL_ERRATUM: Version = (4, 8)  # swap type moved out of A/D; pte_none ignores A/D
 SWP_SOFT_DIRTY_AT_RW: Version = (4, 14)  # _PAGE_SWP_SOFT_DIRTY moved from PSE (7) to RW (1)
 UFFD_WP: Version = (5, 7)  # _PAGE_UFFD_WP (SOFTW2) and _PAGE_SWP_UFFD_WP (USER)
@@ -50,9 +52,19 @@ def has_soft_dirty(model: Model) -> bool:
     return model.has("CONFIG_MEM_SOFT_DIRTY")
 
 
+def l1tf(model: Model) -> bool:
+    """The L1TF layout: mainline 4.19, and the stable and distribution kernels that took the backport."""
+    return model.swap_l1tf
+
+
+def knl_erratum(model: Model) -> bool:
+    """The 4.8 erratum layout; the L1TF backports to 4.4.y and 4.9.y brought it along."""
+    return model.version >= KNL_ERRATUM or model.swap_l1tf
+
+
 def pte_none(value: int, model: Model) -> bool:
     """pte_none (pgtable.h): A and D are ignored since the Knights Landing erratum fix."""
-    ignored = KNL_ERRATUM_MASK if model.version >= KNL_ERRATUM else 0
+    ignored = KNL_ERRATUM_MASK if knl_erratum(model) else 0
     return value & ~ignored == 0
 
 
@@ -125,8 +137,8 @@ def _pfn(lsb: int, inverted: bool) -> Field:
               inverted=inverted, value_shift=lsb - PTE_PFN_LSB)
 
 
-def _leaf_defs(level: str, protnone: bool, version: Version) -> tuple[FieldDef, ...]:
-    inverted = protnone and version >= L1TF
+def _leaf_defs(level: str, protnone: bool, model: Model) -> tuple[FieldDef, ...]:
+    inverted = protnone and l1tf(model)
     mid: list[FieldDef] = [(_PROTNONE if protnone else _GLOBAL, ALWAYS)]
     if level == "pte":
         mid.append((_hw("pat", 7, "_PAGE_BIT_PAT: PAT index bit 2 (4 KiB page)"), ALWAYS))
@@ -166,14 +178,31 @@ def _ignored(name: str, lsb: int, width: int, doc: str, source: Source = PGTABLE
     return _f(name, lsb, width, doc, source, Family.IGNORED, zero_expected=True)
 
 
+def _sd_at_rw(model: Model) -> bool:
+    return model.version >= SWP_SOFT_DIRTY_AT_RW and has_soft_dirty(model)
+
+
+def _sd_at_pse(model: Model) -> bool:
+    return model.version < SWP_SOFT_DIRTY_AT_RW and has_soft_dirty(model)
+
+
+# A p4d or pgd entry (PML4E/PML5E) only points to a table: its PS bit is reserved.
+_TOP_TABLE_DEFS: tuple[FieldDef, ...] = tuple(
+    (_zero("reserved_7", BIT_PSE, 1, "PS: reserved above the pud, no 512 GiB pages (p4d_leaf() is 0)", PGTABLE_H), w)
+    if f.name == "pse" else (f, w)
+    for f, w in _TABLE_DEFS
+)
+
+
 _NOT_PRESENT = _zero("present", 0, 1, "_PAGE_BIT_PRESENT: clear in a swap-format entry")
 
 # 4.19 on: TYPE (59-63) | ~OFFSET (9-58) | 0 (8) | 0 (7) | A/D ignored (5-6) | X (4) | E (3) | F (2) | SD (1) | 0
 _SWAP_DEFS_L1TF: tuple[FieldDef, ...] = (
     (_NOT_PRESENT, ALWAYS),
     (_f("swp_soft_dirty", 1, 1, "_PAGE_SWP_SOFT_DIRTY (= RW): soft-dirty kept across swap-out", TYPES_H,
-        Family.SWAP_FLAG), When(needs=has_soft_dirty)),
-    (_ignored("ignored_1", 1, 1, "unused without CONFIG_MEM_SOFT_DIRTY"), When(unless=has_soft_dirty)),
+        Family.SWAP_FLAG), When(since=SWP_SOFT_DIRTY_AT_RW, needs=has_soft_dirty)),
+    (_ignored("ignored_1", 1, 1, "unused without CONFIG_MEM_SOFT_DIRTY (and before 4.14)"),
+     When(unless=_sd_at_rw)),
     (_f("swp_uffd_wp", 2, 1, "_PAGE_SWP_UFFD_WP (= USER): userfaultfd write-protect kept in a swap entry",
         TYPES_H, Family.SWAP_FLAG), When(needs=has_uffd_wp)),
     (_ignored("ignored_2", 2, 1, "unused without uffd-wp (before 5.7 or without "
@@ -184,7 +213,9 @@ _SWAP_DEFS_L1TF: tuple[FieldDef, ...] = (
     (_ignored("ignored_4", 4, 1, "unused ('X' in the pgtable_64.h diagram)"), ALWAYS),
     (_ignored("ignored_5_6", 5, 2, "A/D: only the Knights Landing erratum sets them on a not-present "
               "entry; pte_none() ignores them"), ALWAYS),
-    (_zero("reserved_7", 7, 1, "must be 0: PSE would make pmd_present() true"), ALWAYS),
+    (_f("swp_soft_dirty", 7, 1, "_PAGE_SWP_SOFT_DIRTY (= PSE) in an L1TF backport to a kernel before 4.14",
+        PGTABLE_64_48, Family.SWAP_FLAG), When(until=SWP_SOFT_DIRTY_AT_RW, needs=has_soft_dirty)),
+    (_zero("reserved_7", 7, 1, "must be 0: PSE would make pmd_present() true"), When(unless=_sd_at_pse)),
     (_zero("reserved_8", 8, 1, "must be 0: PROTNONE would make pte_present() true"), ALWAYS),
     (_f("swp_offset", 9, 50, "swap offset, stored inverted (~OFFSET, L1TF): __swp_offset", PGTABLE_64,
         Family.SWAP_OFFSET, inverted=True), ALWAYS),
@@ -197,15 +228,14 @@ _SWAP_DEFS_48: tuple[FieldDef, ...] = (
     (_NOT_PRESENT, ALWAYS),
     (_f("swp_soft_dirty", 1, 1, "_PAGE_SWP_SOFT_DIRTY (= RW)", PGTABLE_64_48, Family.SWAP_FLAG),
      When(since=SWP_SOFT_DIRTY_AT_RW, needs=has_soft_dirty)),
-    (_ignored("ignored_1", 1, 1, "unused here", PGTABLE_64_48),
-     When(unless=lambda m: m.version >= SWP_SOFT_DIRTY_AT_RW and has_soft_dirty(m))),
+    (_ignored("ignored_1", 1, 1, "unused here", PGTABLE_64_48), When(unless=_sd_at_rw)),
     (_ignored("ignored_2_4", 2, 3, "unused", PGTABLE_64_48), ALWAYS),
     (_ignored("ignored_5_6", 5, 2, "A/D: only the Knights Landing erratum sets them on a not-present "
               "entry; pte_none() ignores them", PGTABLE_64_48), ALWAYS),
     (_f("swp_soft_dirty", 7, 1, "_PAGE_SWP_SOFT_DIRTY (= PSE, before THP migration moved it to RW)",
         PGTABLE_64_48, Family.SWAP_FLAG), When(until=SWP_SOFT_DIRTY_AT_RW, needs=has_soft_dirty)),
     (_zero("reserved_7", 7, 1, "must be 0: PSE would make pmd_present() true", PGTABLE_64_48),
-     When(unless=lambda m: m.version < SWP_SOFT_DIRTY_AT_RW and has_soft_dirty(m))),
+     When(unless=_sd_at_pse)),
     (_zero("reserved_8", 8, 1, "must be 0: PROTNONE would make pte_present() true", PGTABLE_64_48), ALWAYS),
     (_f("swp_type", 9, 5, "swap type (SWP_TYPE_FIRST_BIT = PROTNONE + 1)", PGTABLE_64_48, Family.SWAP_TYPE),
      ALWAYS),
@@ -230,17 +260,17 @@ _SWAP_DEFS_47: tuple[FieldDef, ...] = (
 
 
 def swap_era(model: Model) -> str:
-    if model.version >= L1TF:
+    if l1tf(model):
         return "4.19+: type 59-63, inverted offset 9-58"
-    if model.version >= KNL_ERRATUM:
+    if knl_erratum(model):
         return "4.8-4.18: type 9-13, offset 14-63 (stable kernels from Aug 2018 may carry the 4.19 layout)"
     return "up to 4.7: type 1-5, offset 9-63"
 
 
 def _swap_defs(model: Model) -> tuple[FieldDef, ...]:
-    if model.version >= L1TF:
+    if l1tf(model):
         return _SWAP_DEFS_L1TF
-    return _SWAP_DEFS_48 if model.version >= KNL_ERRATUM else _SWAP_DEFS_47
+    return _SWAP_DEFS_48 if knl_erratum(model) else _SWAP_DEFS_47
 
 
 _NONE_DEFS: tuple[FieldDef, ...] = (
@@ -260,9 +290,13 @@ def layout(form: str, level: str, model: Model, cls: str = "", type_name: str = 
     if form == "none":
         return select(name, "pte_none(): nothing mapped, nothing remembered", _NONE_DEFS, model)
     if form == "table":
-        return select(name, "a table pointer: the entry addresses the next-level page table", _TABLE_DEFS, model)
+        defs = _TOP_TABLE_DEFS if level in TABLE_ONLY_LEVELS else _TABLE_DEFS
+        return select(name, "a table pointer: the entry addresses the next-level page table", defs, model)
+    if form == "bad_table":
+        return select(f"x86_64 {level} not present", f"a {level} entry is never a swap entry: the kernel "
+                      f"reports any other non-empty value as {level}_bad()", _TOP_TABLE_DEFS, model)
     if form in ("present", "protnone"):
-        leaf = _leaf_defs(level, form == "protnone", model.version)
+        leaf = _leaf_defs(level, form == "protnone", model)
         doc = ("a present entry" if form == "present"
                else "PROT_NONE / NUMA-hinting: present to the kernel, not to the CPU")
         return select(name, doc, leaf, model)
@@ -272,8 +306,12 @@ def layout(form: str, level: str, model: Model, cls: str = "", type_name: str = 
 
 def form_of(value: int, level: str, model: Model) -> str:
     """Which layout the kernel's predicates pick for ``value`` at ``level``."""
-    if pte_none(value, model):
+    if level == "pgd" and value == 0:
+        return "none"  # pgd_none() has no Knights Landing A/D workaround (pgtable.h 6.12)
+    if level != "pgd" and pte_none(value, model):
         return "none"
+    if level in TABLE_ONLY_LEVELS:
+        return "table" if value >> BIT_PRESENT & 1 else "bad_table"
     if value >> BIT_PRESENT & 1:
         if level != "pte" and not value >> BIT_PSE & 1:
             return "table"
