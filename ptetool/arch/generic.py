@@ -41,7 +41,11 @@ _DEFS: tuple[FieldDef, ...] = (
            "RADIX_TREE_EXCEPTIONAL_SHIFT) = 57)", SWAPOPS_419, Family.SWAP_TYPE),
      When(since=RADIX_EXCEPTIONAL, until=XARRAY)),
     (Field("reserved_62_63", 62, 2, "unused: the radix tree's exceptional-entry bits", SWAPOPS_419,
-           Family.RESERVED, zero_expected=True), When(until=XARRAY)),
+           Family.RESERVED, zero_expected=True), When(since=RADIX_EXCEPTIONAL, until=XARRAY)),
+    (Field("swp_offset", 0, 59, "swap offset (SWP_OFFSET_MASK = 2^SWP_TYPE_SHIFT - 1)", SWAPOPS_30,
+           Family.SWAP_OFFSET), When(until=RADIX_EXCEPTIONAL)),
+    (Field("swp_type", 59, 5, "swap type (SWP_TYPE_SHIFT = 64 - MAX_SWAPFILES_SHIFT = 59)", SWAPOPS_30,
+           Family.SWAP_TYPE), When(until=RADIX_EXCEPTIONAL)),
 )
 
 

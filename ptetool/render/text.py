@@ -43,7 +43,8 @@ def describe_model(model: Model, arch: str, level: str) -> str:
     parts.append(f"phys {model.phys_bits} bits")
     text = "model: " + ", ".join(parts)
     for assumption in model.assumptions:
-        text += f"\nmodel: {assumption}"
+        if arch == "x86_64" or not assumption.startswith("x86 "):
+            text += f"\nmodel: {assumption}"
     return text
 
 
