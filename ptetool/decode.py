@@ -21,7 +21,7 @@ ARCHES: dict[str, ModuleType] = {"x86_64": x86_64, "generic": generic}
 LEVELS = ("pte", "pmd", "pud", "p4d", "pgd")
 CLASSES = (
     "none", "present", "protnone", "uffd_wp_special", "swap", "pte_marker", "migration",
-    "device_private", "device_exclusive", "hwpoison", "swapin_error", "invalid",
+    "device_private", "device_exclusive", "hwpoison", "swapin_error", "pte_file", "invalid",
 )
 # The seed's UFFD_WP_SWP_PTE_SPECIAL on x86_64: __pte(_PAGE_SWP_UFFD_WP).
 X86_UFFD_WP_SPECIAL = 1 << 2
@@ -95,6 +95,8 @@ def classify(value: int, arch: str, level: str, model: Model) -> tuple[str, str,
         return "protnone", form, None
     if form == "bad_table":
         return "invalid", form, None
+    if form == "file":
+        return "pte_file", form, None
     cls, swap = _swap_class(value, level, model, mod)
     if arch == "x86_64" and value == X86_UFFD_WP_SPECIAL and x86_64.has_uffd_wp(model):
         cls = "uffd_wp_special"
@@ -146,7 +148,8 @@ def _problems(
     if "saved_dirty" in fields and fields["saved_dirty"] and fields.get("rw"):
         problems.append("saved_dirty is set on a writable entry: pte_mkwrite() moves it back to dirty "
                         "(arch/x86/mm/pgtable.c 6.12); only pte_mkwrite_novma() leaves it")
-    if form == "protnone" and arch == "x86_64" and not value >> x86_64.BIT_PROTNONE & 1:
+    if (form == "protnone" and arch == "x86_64" and not value >> x86_64.BIT_PROTNONE & 1
+            and not (value >> x86_64.BIT_NUMA & 1 and x86_64.has_numa_bit9(model))):
         problems.append(f"PROTNONE (bit 8) is clear but PSE is set: a huge {level} invalidated by "
                         f"{level}_mkinvalid() (a THP split), not PROT_NONE")
     if form == "bad_table":

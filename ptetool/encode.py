@@ -22,6 +22,8 @@ class Encoded:
 def _form(cls: str, level: str, fields: dict[str, int], table_only: bool) -> str:
     if cls == "invalid":
         return "bad_table"
+    if cls == "pte_file":
+        return "file"
     if cls == "present" and table_only:
         return "table"
     if cls == "present":
@@ -57,6 +59,8 @@ def encode(cls: str, fields: dict[str, int], arch: str = "x86_64", level: str = 
         raise UsageError(f"unknown class {cls!r}: choose from {', '.join(c for c in CLASSES if c != 'invalid')}")
     if level not in mod.LEVELS:
         raise UsageError(f"--level {level!r}: choose from {', '.join(mod.LEVELS)}")
+    if cls == "pte_file" and not (arch == "x86_64" and level == "pte" and x86_64.has_file_ptes(model)):
+        raise UsageError("nonlinear file PTEs exist only at the x86_64 pte level of kernels before 4.0")
     if table_only and cls not in ("none", "present", "invalid"):
         raise UsageError(f"a {level} entry is empty, a table pointer (present) or invalid: it is never {cls}")
     if cls == "uffd_wp_special" and not (arch == "x86_64" and x86_64.has_uffd_wp(model)):
@@ -78,6 +82,8 @@ def encode(cls: str, fields: dict[str, int], arch: str = "x86_64", level: str = 
         defaults.update(present=1, **({"pse": 1} if form == "present" and "pse" in lay else {}))
     elif form == "protnone":
         defaults["protnone"] = 1
+    elif form == "file":
+        defaults["file"] = 1
     try:
         # Every owner starts at 0 (an inverted field stores 0 as all ones), then the class's defaults.
         base = lay.encode({**{f.name: 0 for f in lay.owners}, **{k: v for k, v in defaults.items() if k in lay}})

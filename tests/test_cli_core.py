@@ -161,7 +161,7 @@ def test_encode_examples() -> None:
         (["swap", "swp_offset=zz"], "ptetool: bad field 'swp_offset=zz': VALUE is decimal, or 0x hex, 0b binary, "
                                     "0o octal\n"),
         (["banana"], "ptetool: unknown class 'banana': choose from none, present, protnone, uffd_wp_special, swap, "
-                     "pte_marker, migration, device_private, device_exclusive, hwpoison, swapin_error\n"),
+                     "pte_marker, migration, device_private, device_exclusive, hwpoison, swapin_error, pte_file\n"),
         (["swapin_error"], "ptetool: kernel 6.18 with config allyes has no swapin_error swap type; choose another "
                            "--kernel or --kconfig\n"),
         (["migration", "swp_type=bogus"], "ptetool: swp_type=bogus: kernel 6.18 has no such type; choose from "

@@ -36,6 +36,14 @@ SWP_EXCLUSIVE: Version = (5, 19)  # _PAGE_SWP_EXCLUSIVE (PWT)
 SHADOW_STACK: Version = (6, 6)  # DEVMAP 58 -> 57, SAVED_DIRTY at 58
 DEVMAP_GONE: Version = (6, 17)
 DEVMAP_SINCE: Version = (4, 5)
+SOFT_DIRTY_SINCE: Version = (3, 11)  # _PAGE_BIT_SOFT_DIRTY (HIDDEN, 11), _PAGE_SWP_SOFT_DIRTY (PSE, 7)
+FILE_PTE_GONE: Version = (4, 0)  # _PAGE_BIT_FILE and pte_file() dropped with nonlinear mappings
+NUMA_BIT9: tuple[Version, Version] = ((3, 16), (4, 0))  # _PAGE_BIT_NUMA = GLOBAL + 1 with NUMA balancing
+PMD_PRESENT_PSE: Version = (3, 7)  # pmd_present() counts PROTNONE and PSE (THP splitting)
+BIT_FILE, BIT_NUMA = 6, 9
+PGTABLE_64_30 = Source("arch/x86/include/asm/pgtable_64.h", "3.0.101")
+TYPES_H_3 = Source("arch/x86/include/asm/pgtable_types.h", "3.14.11")
+TYPES_H_316 = Source("arch/x86/include/asm/pgtable_types.h", "3.16 (linux-mm post-image)")
 PKEYS_SINCE: Version = (4, 6)
 
 KNL_ERRATUM_MASK = (1 << 5) | (1 << 6)  # _PAGE_KNL_ERRATUM_MASK = _PAGE_DIRTY | _PAGE_ACCESSED
@@ -49,7 +57,17 @@ def has_uffd_wp(model: Model) -> bool:
 
 
 def has_soft_dirty(model: Model) -> bool:
-    return model.has("CONFIG_MEM_SOFT_DIRTY")
+    return model.version >= SOFT_DIRTY_SINCE and model.has("CONFIG_MEM_SOFT_DIRTY")
+
+
+def has_numa_bit9(model: Model) -> bool:
+    """3.16-3.19 with CONFIG_NUMA_BALANCING: a NUMA-hinting entry sets bit 9, not PROTNONE."""
+    return NUMA_BIT9[0] <= model.version < NUMA_BIT9[1] and model.has("CONFIG_NUMA_BALANCING")
+
+
+def has_file_ptes(model: Model) -> bool:
+    """Nonlinear file PTEs (remap_file_pages) exist up to 3.19."""
+    return model.version < FILE_PTE_GONE
 
 
 def l1tf(model: Model) -> bool:
@@ -137,9 +155,16 @@ def _pfn(lsb: int, inverted: bool) -> Field:
               inverted=inverted, value_shift=lsb - PTE_PFN_LSB)
 
 
+_NUMA = _f("numa", BIT_NUMA, 1, "_PAGE_BIT_NUMA (= GLOBAL + 1 = SOFTW1): a NUMA-hinting fault is armed; "
+           "pte_present() counts it", TYPES_H_316, Family.SW_FLAG)
+
+
 def _leaf_defs(level: str, protnone: bool, model: Model) -> tuple[FieldDef, ...]:
     inverted = protnone and l1tf(model)
     mid: list[FieldDef] = [(_PROTNONE if protnone else _GLOBAL, ALWAYS)]
+    software = _SOFTWARE_FLAGS
+    if protnone and has_numa_bit9(model):
+        software = tuple((_NUMA, w) if f.name == "special" else (f, w) for f, w in software)
     if level == "pte":
         mid.append((_hw("pat", 7, "_PAGE_BIT_PAT: PAT index bit 2 (4 KiB page)"), ALWAYS))
         mid.append((_pfn(12, inverted), ALWAYS))
@@ -152,7 +177,7 @@ def _leaf_defs(level: str, protnone: bool, model: Model) -> tuple[FieldDef, ...]
                        f"reserved: must be 0 below a {size} leaf's frame", TYPES_H, Family.RESERVED,
                        zero_expected=True), ALWAYS))
         mid.append((_pfn(frame_lsb, inverted), ALWAYS))
-    return _LOW_FLAGS + tuple(mid) + _SOFTWARE_FLAGS + _HIGH_FLAGS
+    return _LOW_FLAGS + tuple(mid) + software + _HIGH_FLAGS
 
 
 _TABLE_DEFS: tuple[FieldDef, ...] = (
@@ -255,7 +280,30 @@ _SWAP_DEFS_47: tuple[FieldDef, ...] = (
      When(unless=has_soft_dirty)),
     (_zero("reserved_8", 8, 1, "must be 0: PROTNONE would make pte_present() true", PGTABLE_64_47), ALWAYS),
     (_f("swp_offset", 9, 55, "swap offset (SWP_OFFSET_SHIFT = PROTNONE + 1), not inverted", PGTABLE_64_47,
+        Family.SWAP_OFFSET), When(unless=has_numa_bit9)),
+    (_zero("reserved_9", 9, 1, "must be 0: _PAGE_NUMA would make pte_present() true", TYPES_H_316),
+     When(needs=has_numa_bit9)),
+    (_f("swp_offset", 10, 54, "swap offset (SWP_OFFSET_SHIFT = PROTNONE + 2 with CONFIG_NUMA_BALANCING), "
+        "not inverted", TYPES_H_316, Family.SWAP_OFFSET), When(needs=has_numa_bit9)),
+)
+
+# Up to 3.19: a nonlinear file PTE (remap_file_pages) keeps the file page offset where the
+# frame would be: pgoff_to_pte(off) = off << 12 | _PAGE_FILE; pte_to_pgoff masks bits 12-45.
+_FILE_DEFS: tuple[FieldDef, ...] = (
+    (_zero("present", 0, 1, "_PAGE_BIT_PRESENT: clear", PGTABLE_64_30), ALWAYS),
+    (_ignored("ignored_1_5", 1, 5, "unused in a file PTE", PGTABLE_64_30), ALWAYS),
+    (_f("file", BIT_FILE, 1, "_PAGE_BIT_FILE (= DIRTY while not present): a nonlinear file PTE (pte_file)",
+        TYPES_H_3, Family.SW_FLAG), ALWAYS),
+    (_ignored("ignored_7", 7, 1, "unused in a file PTE", PGTABLE_64_30), ALWAYS),
+    (_zero("reserved_8", 8, 1, "must be 0: PROTNONE would make pte_present() true", PGTABLE_64_30), ALWAYS),
+    (_ignored("ignored_9_10", 9, 2, "unused in a file PTE", PGTABLE_64_30), ALWAYS),
+    (_f("file_soft_dirty", 11, 1, "_PAGE_FILE_SOFT_DIRTY (= SOFT_DIRTY): soft-dirty kept in a file PTE",
+        TYPES_H_3, Family.SWAP_FLAG), When(needs=has_soft_dirty)),
+    (_ignored("ignored_11", 11, 1, "unused without CONFIG_MEM_SOFT_DIRTY", PGTABLE_64_30),
+     When(unless=has_soft_dirty)),
+    (_f("pgoff", 12, 34, "file page offset (pte_to_pgoff: PTE_FILE_MAX_BITS 46, bits 12-45)", PGTABLE_64_30,
         Family.SWAP_OFFSET), ALWAYS),
+    (_ignored("ignored_46_63", 46, 18, "ignored by pte_to_pgoff", PGTABLE_64_30), ALWAYS),
 )
 
 
@@ -295,6 +343,9 @@ def layout(form: str, level: str, model: Model, cls: str = "", type_name: str = 
     if form == "bad_table":
         return select(f"x86_64 {level} not present", f"a {level} entry is never a swap entry: the kernel "
                       f"reports any other non-empty value as {level}_bad()", _TOP_TABLE_DEFS, model)
+    if form == "file":
+        return select(name, "a nonlinear file PTE (remap_file_pages, up to 3.19): the file page offset", _FILE_DEFS,
+                      model)
     if form in ("present", "protnone"):
         leaf = _leaf_defs(level, form == "protnone", model)
         doc = ("a present entry" if form == "present"
@@ -316,10 +367,12 @@ def form_of(value: int, level: str, model: Model) -> str:
         if level != "pte" and not value >> BIT_PSE & 1:
             return "table"
         return "present"
-    if value >> BIT_PROTNONE & 1:
+    if value >> BIT_PROTNONE & 1 or (value >> BIT_NUMA & 1 and has_numa_bit9(model)):
         return "protnone"
-    if level != "pte" and value >> BIT_PSE & 1:
+    if level != "pte" and value >> BIT_PSE & 1 and model.version >= PMD_PRESENT_PSE:
         # pmd_present() counts PSE: a huge PMD (or PUD) invalidated by pmd_mkinvalid()/pud_mkinvalid(),
         # which clear PRESENT and PROTNONE and invert the frame (pgtable.h 6.12).
         return "protnone"
+    if level == "pte" and value >> BIT_FILE & 1 and has_file_ptes(model):
+        return "file"  # pte_file() is tested before a swap entry is (mm/memory.c 3.x zap_pte_range)
     return "swap"

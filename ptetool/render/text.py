@@ -10,7 +10,7 @@ from ptetool.swaptypes import swap_types
 from ptetool.values import format_value
 
 # Multi-bit fields worth naming on the brief line, in this order.
-_BRIEF_FIELDS = ("pfn", "pkey")
+_BRIEF_FIELDS = ("pfn", "pgoff", "pkey")
 
 
 def brief(d: Decoded) -> str:
