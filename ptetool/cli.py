@@ -15,7 +15,7 @@ from ptetool.decode import CLASSES, Decoded, decode
 from ptetool.errors import EXIT_DIFFERENT, EXIT_USAGE, PtetoolError, UsageError
 from ptetool.kernel import Model
 from ptetool.options import DECODE_FORMATS, model_options, output_options, resolve_model
-from ptetool.values import format_value, parse_value, split_tokens
+from ptetool.values import format_value, parse_value, split_level, split_tokens
 
 
 class PtetoolGroup(click.Group):
@@ -48,8 +48,23 @@ def _tokens(values: tuple[str, ...]) -> Iterator[str]:
     if values:
         yield from values
         return
-    for line in sys.stdin:
-        yield from split_tokens(line)
+    for number, line in enumerate(sys.stdin, 1):
+        tokens = split_tokens(line)
+        if _is_kernel_message(line):
+            term.err(f"stdin line {number} is a kernel message: decoding only its pte:/pmd:/pud:/p4d:/pgd: values; "
+                     "'ptetool scan' reads whole logs, with the release and arch they name")
+            tokens = [t for t in tokens if split_level(t)[0]]
+        yield from tokens
+
+
+def _is_kernel_message(line: str) -> bool:
+    from ptetool.scan.lines import clean
+    from ptetool.scan.messages import find
+
+    if not any(c.isalpha() and c not in "abcdefABCDEFxX" for c in line):
+        return False  # only hex digits and 0x prefixes: values, never a message
+    found, unparsed, _ = find(clean(line), False)
+    return bool(found or unparsed)
 
 
 @cli.command("decode")
@@ -57,18 +72,20 @@ def _tokens(values: tuple[str, ...]) -> Iterator[str]:
 @model_options
 @output_options(DECODE_FORMATS)
 def decode_cmd(values: tuple[str, ...], arch: str, level: str, kernel: str | None, kconfig: str | None,
-               phys_bits: int | None, la57: bool | None, fmt: str | None, color: str, ascii_only: bool,
+               phys_bits: int | None, la57: bool | None, l1tf: bool | None, fmt: str | None, color: str,
+               ascii_only: bool,
                svg: str | None, html: str | None) -> None:
     """Decode raw entries; with no VALUE, read them from standard input."""
-    model = resolve_model(kernel, kconfig, phys_bits, la57)
+    model = resolve_model(kernel, kconfig, phys_bits, la57, l1tf)
     fmt = fmt or ("diagram" if term.stdout_is_terminal() else "brief")
     bad = 0
     decoded: list[Decoded] = []  # kept only for the JSON array and the exports
     keep = fmt == "json" or bool(svg or html)
     emit = _emitter(fmt, color, ascii_only)
     for token in _tokens(values):
+        token_level, token = split_level(token)
         try:
-            d = decode(parse_value(token), arch, level, model)
+            d = decode(parse_value(token), arch, token_level or level, model)
         except UsageError as exc:
             term.err(str(exc))
             bad += 1
@@ -139,7 +156,7 @@ def parse_assignment(text: str) -> tuple[str, int | str]:
 @click.argument("assignments", nargs=-1, metavar="[NAME=VALUE]...")
 @model_options
 def encode_cmd(cls: str, assignments: tuple[str, ...], arch: str, level: str, kernel: str | None,
-               kconfig: str | None, phys_bits: int | None, la57: bool | None) -> None:
+               kconfig: str | None, phys_bits: int | None, la57: bool | None, l1tf: bool | None) -> None:
     """Build a raw entry from a class and fields; '-' reads decode's NDJSON from stdin.
 
     Field values are decimal, or 0x hex, 0b binary, 0o octal; swp_type also takes
@@ -153,7 +170,7 @@ def encode_cmd(cls: str, assignments: tuple[str, ...], arch: str, level: str, ke
             raise UsageError("encode -: reads records from stdin and takes no NAME=VALUE")
         _encode_stream(encode)
         return
-    model = resolve_model(kernel, kconfig, phys_bits, la57)
+    model = resolve_model(kernel, kconfig, phys_bits, la57, l1tf)
     fields = _field_values(dict(parse_assignment(a) for a in assignments), model)
     result = encode(cls, fields, arch, level, model)
     term.out(format_value(result.value))
@@ -191,7 +208,8 @@ def _encode_stream(encode: Callable[..., Any]) -> None:
                 cls, arch, level = record["class"], record["arch"], record["level"]
             except (KeyError, TypeError, ValueError, AttributeError) as exc:
                 raise UsageError(f"not a decode record (needs class, arch, level, fields): {exc}") from None
-            model = Model.from_json(record["model"]) if "model" in record else resolve_model(None, None, None, None)
+            model = (Model.from_json(record["model"]) if "model" in record
+                     else resolve_model(None, None, None, None, None))
             if record.get("layout") == "pagemap":
                 from ptetool.pagemap import encode_fields
 
@@ -219,13 +237,14 @@ def _encode_stream(encode: Callable[..., Any]) -> None:
 @model_options
 @output_options(("diagram", "table", "json", "markdown"))
 def layout_cmd(cls: str, arch: str, level: str, kernel: str | None, kconfig: str | None,
-               phys_bits: int | None, la57: bool | None, fmt: str | None, color: str, ascii_only: bool,
+               phys_bits: int | None, la57: bool | None, l1tf: bool | None, fmt: str | None, color: str,
+               ascii_only: bool,
                svg: str | None, html: str | None) -> None:
     """Show a layout (arch, level, class, kernel) as a bit diagram and field table, with no value."""
     from ptetool.decode import classify, layout_for
     from ptetool.encode import encode
 
-    model = resolve_model(kernel, kconfig, phys_bits, la57)
+    model = resolve_model(kernel, kconfig, phys_bits, la57, l1tf)
     if arch == "generic" and cls in ("present", "protnone"):
         raise UsageError(f"the generic arch has no {cls} entries: try --class swap")
     sample = encode(cls, {}, arch, level, model).value
@@ -267,12 +286,12 @@ def main(argv: list[str] | None = None) -> None:
 @model_options
 @output_options(("diagram", "brief", "json"))
 def diff_cmd(value_a: str, value_b: str, arch: str, level: str, kernel: str | None, kconfig: str | None,
-             phys_bits: int | None, la57: bool | None, fmt: str | None, color: str, ascii_only: bool,
+             phys_bits: int | None, la57: bool | None, l1tf: bool | None, fmt: str | None, color: str, ascii_only: bool,
              svg: str | None, html: str | None) -> None:
     """The fields and bits that differ between two values: exit 0 equal, 1 different, 2 usage error."""
     from ptetool.diff import diff
 
-    model = resolve_model(kernel, kconfig, phys_bits, la57)
+    model = resolve_model(kernel, kconfig, phys_bits, la57, l1tf)
     result = diff(decode(parse_value(value_a), arch, level, model), decode(parse_value(value_b), arch, level, model))
     fmt = fmt or ("diagram" if term.stdout_is_terminal() else "brief")
     if fmt == "json":
@@ -301,8 +320,10 @@ def diff_cmd(value_a: str, value_b: str, arch: str, level: str, kernel: str | No
 
 def _register_pagemap() -> None:
     from ptetool.cli_pagemap import pagemap_cmd
+    from ptetool.cli_scan import scan_cmd
 
     cli.add_command(pagemap_cmd, "pagemap")
+    cli.add_command(scan_cmd, "scan")
 
 
 _register_pagemap()

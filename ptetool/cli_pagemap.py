@@ -67,7 +67,7 @@ def pagemap_cmd(file: str | None, pid: int | None, range_: str | None, vma: tupl
                 page_size: int | None, maps: str | None, filters: tuple[str, ...], kpageflags: bool,
                 assume_zeroed: bool | None, fmt: str | None, runs: bool, color: str, ascii_only: bool, arch: str,
                 level: str, kernel: str | None, kconfig: str | None, phys_bits: int | None,
-                la57: bool | None) -> None:
+                la57: bool | None, l1tf: bool | None) -> None:
     """Decode /proc/PID/pagemap records: from FILE, '-'/stdin (8-byte little-endian), or --pid PID.
 
     Each record gets its class (present, none, swap, pte_marker, migration, device_private,
@@ -98,7 +98,7 @@ def pagemap_cmd(file: str | None, pid: int | None, range_: str | None, vma: tupl
         raise UsageError(f"--vaddr {vaddr}: not aligned to the {ps}-byte page size")
     groups = pm.parse_filters(filters)
     fmt = fmt or ("table" if term.stdout_is_terminal() else "csv")
-    model = resolve_model(kernel, kconfig, phys_bits, la57)
+    model = resolve_model(kernel, kconfig, phys_bits, la57, l1tf)
     rules = pm.rules_for(model, arch)
 
     with ExitStack() as stack:

@@ -133,7 +133,9 @@ class Model:
     # only the version is known; then 4.19 and later read the L1TF layout.
     l1tf: bool | None = None
     running: bool = False  # the release is the running kernel's (uname -r)
-    l1tf_unsure: bool = False  # a distribution release that may carry the backport unseen
+    l1tf_unsure: bool = False
+    # "offset15": the erratum move as first written (type 9-13, offset 15-63), seen in RHEL 7 kernels.
+    swap_variant: str | None = None  # a distribution release that may carry the backport unseen
     # Where each part of the model came from (scan: a log line, an option, a default).
     sources: tuple[tuple[str, str], ...] = ()
 
@@ -173,6 +175,7 @@ class Model:
             "la57": self.la57,
             "assumptions": list(self.assumptions),
             "l1tf_swap": self.swap_l1tf,
+            **({"swap_variant": self.swap_variant} if self.swap_variant else {}),
             **({"sources": dict(self.sources)} if self.sources else {}),
         }
 
@@ -190,6 +193,7 @@ class Model:
                 phys_bits=int(data.get("phys_bits", 52)),
                 la57=bool(data.get("la57", False)),
                 l1tf=bool(data["l1tf_swap"]) if "l1tf_swap" in data else None,
+                swap_variant=data.get("swap_variant"),
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise UsageError(f"the record's \"model\" is malformed: {exc}") from None

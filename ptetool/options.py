@@ -32,6 +32,9 @@ def model_options(func: F) -> F:
                      help="Physical address width for PFN checks [default: the CPU's, else 52]."),
         click.option("--la57/--no-la57", default=None,
                      help="5-level paging active (MAX_PHYSMEM_BITS 52, not 46) [default: the CPU's, else off]."),
+        click.option("--l1tf/--no-l1tf", default=None,
+                     help="x86 swap layout: force the L1TF one (inverted offset, type at 59-63) or the one before "
+                     "it [default: what the kernel release carried; 4.19 on: L1TF]."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -59,7 +62,8 @@ def output_options(formats: tuple[str, ...]) -> Callable[[F], F]:
     return decorate
 
 
-def resolve_model(kernel: str | None, kconfig: str | None, phys_bits: int | None, la57: bool | None) -> Model:
-    return build_model(kernel, kconfig, phys_bits, la57)
+def resolve_model(kernel: str | None, kconfig: str | None, phys_bits: int | None, la57: bool | None,
+                  l1tf: bool | None = None) -> Model:
+    return build_model(kernel, kconfig, phys_bits, la57, l1tf)
 
 

@@ -23,6 +23,11 @@ def out(text: str) -> None:
     sys.stdout.write(text + "\n")
 
 
+def raw_out(text: str) -> None:
+    """Write text as it is, with no newline added (a JSON array written piece by piece)."""
+    sys.stdout.write(text)
+
+
 def err(text: str) -> None:
     sys.stderr.write(f"{PROG}: {text}\n")
 

@@ -25,6 +25,9 @@ TYPES_H_618 = Source("arch/x86/include/asm/pgtable_types.h", "6.18")
 PGTABLE_64 = Source("arch/x86/include/asm/pgtable_64.h", "6.12")
 PGTABLE_64_47 = Source("arch/x86/include/asm/pgtable_64.h", "4.7")
 PGTABLE_64_48 = Source("arch/x86/include/asm/pgtable_64.h", "4.8")
+# "x86/mm: Move swap offset/type up in PTE to work around erratum" as first merged (offset at 15),
+# read in RHEL 7.3's 3.10.0 tree and in the 4.4.148 stable backport mail.
+PGTABLE_64_48_FIRST = Source("arch/x86/include/asm/pgtable_64.h", "3.10.0-514.el7 (RHEL 7.3)")
 PGTABLE_H = Source("arch/x86/include/asm/pgtable.h", "6.12")
 PAGE_TYPES = Source("arch/x86/include/asm/page_types.h", "6.12")
 
@@ -77,7 +80,7 @@ def l1tf(model: Model) -> bool:
 
 def knl_erratum(model: Model) -> bool:
     """The 4.8 erratum layout; the L1TF backports to 4.4.y and 4.9.y brought it along."""
-    return model.version >= KNL_ERRATUM or model.swap_l1tf
+    return model.version >= KNL_ERRATUM or model.swap_l1tf or model.swap_variant == "offset15"
 
 
 def pte_none(value: int, model: Model) -> bool:
@@ -203,6 +206,10 @@ def _ignored(name: str, lsb: int, width: int, doc: str, source: Source = PGTABLE
     return _f(name, lsb, width, doc, source, Family.IGNORED, zero_expected=True)
 
 
+def _offset_at_15(model: Model) -> bool:
+    return model.swap_variant == "offset15"
+
+
 def _sd_at_rw(model: Model) -> bool:
     return model.version >= SWP_SOFT_DIRTY_AT_RW and has_soft_dirty(model)
 
@@ -265,7 +272,12 @@ _SWAP_DEFS_48: tuple[FieldDef, ...] = (
     (_f("swp_type", 9, 5, "swap type (SWP_TYPE_FIRST_BIT = PROTNONE + 1)", PGTABLE_64_48, Family.SWAP_TYPE),
      ALWAYS),
     (_f("swp_offset", 14, 50, "swap offset (SWP_OFFSET_FIRST_BIT 14), not inverted", PGTABLE_64_48,
-        Family.SWAP_OFFSET), ALWAYS),
+        Family.SWAP_OFFSET), When(unless=_offset_at_15)),
+    (_ignored("ignored_14", 14, 1, "unused: the erratum move as first written left it out", PGTABLE_64_48_FIRST),
+     When(needs=_offset_at_15)),
+    (_f("swp_offset", 15, 49, "swap offset (SWP_OFFSET_FIRST_BIT = TYPE_FIRST + TYPE_BITS + 1 = 15, the erratum "
+        "move as first written; RHEL 7 kernels before the L1TF errata)", PGTABLE_64_48_FIRST, Family.SWAP_OFFSET),
+     When(needs=_offset_at_15)),
 )
 
 # Up to 4.7: TYPE at 1-5 (right after PRESENT), OFFSET at 9-63.
@@ -310,6 +322,8 @@ _FILE_DEFS: tuple[FieldDef, ...] = (
 def swap_era(model: Model) -> str:
     if l1tf(model):
         return "4.19+: type 59-63, inverted offset 9-58"
+    if model.swap_variant == "offset15":
+        return "erratum move as first written (RHEL 7 before the L1TF errata): type 9-13, offset 15-63"
     if knl_erratum(model):
         return "4.8-4.18: type 9-13, offset 14-63 (stable kernels from Aug 2018 may carry the 4.19 layout)"
     return "up to 4.7: type 1-5, offset 9-63"

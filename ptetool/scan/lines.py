@@ -21,7 +21,7 @@ _PREFIXES = (
     re.compile(r"\d{4}-\d\d-\d\d[T ][\d:.,]+(?:Z|[+-]\d\d:?\d\d)?\s+(?:-->\s*)?"),  # ISO / serial loggers
     re.compile(r"\S{3,5}\.? [ \d]\d [\d:]{8}\s+\S+\s+(?:kernel|\S+\[\d+\])?:\s?"),  # syslog, journalctl
     re.compile(r"\d\d:\d\d:\d\d(?:\.\d+)?\s+"),                            # CI logs HH:MM:SS
-    re.compile(r"kernel:\s?"),
+    re.compile(r"(?:[\w.-]+ )?kernel:\s?"),                                # [host] kernel:
     re.compile(r"\s+"),
 )
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")

@@ -1,0 +1,73 @@
+"""Why the kernel may have complained about a value: labelled guesses, never stated as fact."""
+
+from __future__ import annotations
+
+from ptetool.arch import x86_64
+from ptetool.decode import SWAP_HEADER_OFFSET_LIMIT, Decoded, decode
+from ptetool.layout import ENTRY_BITS
+from ptetool.swaptypes import swap_types
+
+# How many single-bit-flip explanations to offer at most.
+MAX_FLIPS = 3
+
+
+def _clean(d: Decoded) -> bool:
+    """An entry the kernel writes in normal operation: empty, a sane mapping, or a plausible swap slot."""
+    if d.problems:
+        return False
+    if d.cls in ("none", "present", "protnone", "pte_marker", "migration"):
+        return True
+    return d.cls == "swap" and d.swap is not None and 0 < d.swap.offset < SWAP_HEADER_OFFSET_LIMIT
+
+
+def hints_for(d: Decoded, message: str) -> tuple[str, ...]:
+    """Short labelled guesses for a value the kernel reported as bad."""
+    hints: list[str] = []
+    fields = d.field_values
+    if "pfn" in fields and fields["pfn"] >> (d.model.phys_bits - 12):
+        hints.append(f"likely corruption: pfn {fields['pfn']:#x} lies beyond the {d.model.phys_bits}-bit physical "
+                     "address width, so no RAM can be behind it")
+    if d.swap is not None and d.cls == "swap":
+        types = swap_types(d.model)
+        if d.swap.type >= types.max_swapfiles:
+            hints.append(f"not a valid swap entry: type {d.swap.type} is beyond MAX_SWAPFILES "
+                         f"{types.max_swapfiles} and no special type")
+        elif d.swap.offset == 0 or d.swap.offset >= SWAP_HEADER_OFFSET_LIMIT:
+            hints.append(f"not a valid swap entry: offset {d.swap.offset:#x} is "
+                         + ("the swap header page" if d.swap.offset == 0 else "at or beyond 2^32, past any swap area"))
+        elif message == "bad_swap_entry" or message == "bad_page_map":
+            hints.append(f"possible: swap type {d.swap.type} was not an active swap area at the time "
+                         "(swapoff, or a stale entry), or the offset is past that area's end")
+    if fields.get("dirty") and fields.get("saved_dirty") and d.model.version >= x86_64.SHADOW_STACK:
+        hints.append("a combination the kernel never writes: dirty and saved_dirty both set (6.6 on, the kernel "
+                     "moves one into the other)")
+    if not _clean(d) or message == "bad_swap_entry":
+        hints += _flips(d)
+    elif message == "bad_page_map" and d.cls == "present":
+        hints.append("the entry itself reads as a sane mapping: the complaint is likely about the page it maps "
+                     "(see the page: and flags: lines), or the mapping's mapcount")
+    return tuple(hints)
+
+
+def _flips(d: Decoded) -> list[str]:
+    """Single bits whose flip would turn a clean entry into this one."""
+    found: list[tuple[int, str, Decoded]] = []
+    for bit in range(ENTRY_BITS):
+        other = decode(d.value ^ (1 << bit), d.arch, d.level, d.model)
+        if _clean(other):
+            rank = 0 if other.cls == "none" else 1
+            found.append((rank, f"possible single-bit flip: bit {bit} {'set' if d.value >> bit & 1 else 'cleared'} "
+                          f"in {other.value:#018x} ({_describe(other)}) gives this value", other))
+    to_none = [text for rank, text, _ in found if rank == 0]
+    if to_none:
+        return to_none
+    # Many clean neighbours and none empty: a flip explains nothing in particular.
+    return [text for _, text, _ in found] if len(found) <= MAX_FLIPS else []
+
+
+def _describe(d: Decoded) -> str:
+    if d.swap is not None:
+        return f"{d.cls} type {d.swap.type} offset {d.swap.offset:#x}"
+    if "pfn" in d.field_values and d.cls != "none":
+        return f"{d.cls} pfn {d.field_values['pfn']:#x}"
+    return d.cls

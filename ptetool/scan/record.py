@@ -1,0 +1,33 @@
+"""The JSON shape of a scan finding: the decode record plus where and what it was in the log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ptetool.record import model_record, to_record
+from ptetool.scan.scanner import Finding
+from ptetool.values import format_value
+
+
+def scan_record(f: Finding) -> dict[str, Any]:
+    """SPEC "scan findings": the record of the value, plus line, message, name, text and hints.
+
+    A value that is found but not decoded (an arch not modelled yet, a pfn, a cut line) keeps
+    the record's keys with ``class`` null and says why in ``not_decoded``; a message that did
+    not parse has ``value`` null and says why in ``unparsed``.
+    """
+    if f.decoded is not None:
+        record: dict[str, Any] = dict(to_record(f.decoded))
+    else:
+        record = {
+            "value": format_value(f.value) if f.value is not None and f.value >> 64 == 0 else f.token,
+            "class": None, "arch": f.arch or None, "level": f.level, "layout": None, "fields": {}, "flags": [],
+            "swap": None, "marker": None, "problems": [], "notes": [], "rules": None,
+            "model": model_record(f.model, f.arch) if f.model is not None else None,
+        }
+    record.update(line=f.line, message=f.message, name=f.name, text=f.text, hints=list(f.hints))
+    if f.decoded is None:
+        record["not_decoded" if f.unparsed is None else "unparsed"] = f.why_not or f.unparsed
+    if f.alternatives:
+        record["alternatives"] = [to_record(a) for a in f.alternatives]
+    return record

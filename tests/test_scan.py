@@ -1,0 +1,181 @@
+"""ptetool scan: real kernel log excerpts (tests/data/scan_corpus, each with its source) and edge cases."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ptetool.render.text import brief
+from ptetool.scan import Finding, Options, read_lines, scan_log
+from ptetool.scan.lines import clean
+from tests.cli_helpers import run
+
+CORPUS = Path(__file__).parent / "data" / "scan_corpus"
+GOLDEN = Path(__file__).parent / "golden" / "scan-corpus.txt"
+
+
+def scan_file(name: str, options: Options | None = None) -> list[Finding]:
+    options = options or Options()
+    return list(scan_log(read_lines(str(CORPUS / name)), options))
+
+
+def summary_line(f: Finding) -> str:
+    if f.decoded is not None:
+        layout = dict(f.decoded.model.sources).get("swap_layout", "")
+        model = f"kernel={f.decoded.model.release or f.decoded.model.label} l1tf={f.decoded.model.swap_l1tf}"
+        agreed = " [agreement]" if "agree" in layout else ""
+        return f"{f.line} {f.message} {f.name} {f.arch} {model} {brief(f.decoded)}{agreed}"
+    return f"{f.line} {f.message} {f.name} {f.arch} {f.token} -- {f.why_not or f.unparsed}"
+
+
+def corpus_summary() -> str:
+    out = []
+    for path in sorted(CORPUS.glob("*.log")):
+        out.append(f"== {path.name}")
+        out += [summary_line(f) for f in scan_file(path.name)]
+    return "\n".join(out) + "\n"
+
+
+def test_every_corpus_file_has_a_source() -> None:
+    sources = json.loads((CORPUS / "SOURCES.json").read_text())
+    assert sorted(s["file"] for s in sources) == sorted(p.name for p in CORPUS.glob("*.log"))
+    assert all(s["source"] for s in sources)
+
+
+def test_corpus_findings_match_the_reviewed_golden() -> None:
+    """Every value of every excerpt, at its level and layout; reviewed by hand (see the notes in the README)."""
+    assert corpus_summary() == GOLDEN.read_text()
+
+
+def test_stable_418_report_selects_l1tf_by_its_own_swp_entry() -> None:
+    swap, pte, _pmd, _rss = scan_file("linux-mm-fedora-4.18.8-bad-swap-offset.log")
+    assert (swap.name, swap.token, pte.name, pte.token) == ("swp_entry", "1ffffffffffff", "pte", "400000000000000")
+    assert swap.decoded is not None and pte.decoded is not None
+    assert (pte.decoded.cls, pte.decoded.swap) == (swap.decoded.cls, swap.decoded.swap)
+    assert pte.decoded.swap is not None and pte.decoded.swap.offset == (1 << 49) - 1
+    assert pte.decoded.model.swap_l1tf and dict(pte.decoded.model.sources)["swap_layout"].startswith(
+        "agreement with line 1")
+    assert "possible single-bit flip: bit 58 set in 0x0000000000000000 (none) gives this value" in pte.hints
+
+
+def test_41_report_agrees_with_itself_under_the_old_layout() -> None:
+    swap, pte, _pmd = scan_file("celery-4.1-bad-page-map-swap.log")
+    assert swap.decoded is not None and pte.decoded is not None
+    assert not pte.decoded.model.swap_l1tf
+    assert pte.decoded.swap is not None and (pte.decoded.swap.type, pte.decoded.swap.offset) == (0, 0x7E9058)
+    assert swap.decoded.swap == pte.decoded.swap
+
+
+def test_rhel7_before_the_l1tf_errata_reads_the_first_erratum_move() -> None:
+    findings = scan_file("linux-mm-rhel7-3.10.0-514-bad-swap-file-unused.log")
+    pte = findings[1]
+    assert pte.decoded is not None and pte.decoded.model.swap_variant == "offset15"
+    assert pte.decoded.swap is not None and (pte.decoded.swap.type, pte.decoded.swap.offset) == (8, 0x103256)
+    assert pte.decoded.model.release == "3.10.0-514.16.1.el7.x86_64"
+
+
+def test_forcing_the_layout_overrides_the_log() -> None:
+    _swap, pte, *_ = scan_file("linux-mm-fedora-4.18.8-bad-swap-offset.log", Options(l1tf=False))
+    assert pte.decoded is not None and pte.decoded.swap is not None
+    assert (pte.decoded.model.swap_l1tf, pte.decoded.swap.offset) == (False, 0x100000000000)
+
+
+def test_arm64_values_are_found_named_and_not_decoded() -> None:
+    findings = scan_file("imx8mq-5.1-arm64-pgd-pud-pmd-pte-quoted.log")
+    assert [(f.name, f.token, f.arch) for f in findings] == [
+        ("pgd", "00000000dffff003", "arm64"), ("pud", "00000000dfffe003", "arm64"),
+        ("pmd", "00000000dbf36003", "arm64"), ("pte", "00e8000038300707", "arm64")]
+    assert all(f.decoded is None and f.why_not and "not modelled yet" in f.why_not for f in findings)
+
+
+PREFIXED = [
+    "BUG: Bad page map in process gdbus  pte:400000000000000 pmd:a9ed2067",
+    "[ 1234.567890] BUG: Bad page map in process gdbus  pte:400000000000000 pmd:a9ed2067",
+    "<1>[ 1234.567890] [  T123] BUG: Bad page map in process gdbus  pte:400000000000000 pmd:a9ed2067",
+    "Mar  6 10:13:53 host kernel: [88.929583] BUG: Bad page map in process gdbus  pte:400000000000000 pmd:a9ed2067",
+    "2018-09-20T10:11:12.123456+02:00 host kernel: BUG: Bad page map in process gdbus  pte:400000000000000 "
+    "pmd:a9ed2067",
+    "kernel: BUG: Bad page map in process gdbus  pte:400000000000000 pmd:a9ed2067",
+    " BUG: Bad page map in process gdbus  pte:400000000000000 pmd:a9ed2067",
+    "> > BUG: Bad page map in process gdbus  pte:400000000000000 pmd:a9ed2067",
+    "123:BUG: Bad page map in process gdbus  pte:400000000000000 pmd:a9ed2067",
+]
+
+
+@pytest.mark.parametrize("line", PREFIXED)
+def test_prefixes_are_tolerated(line: str) -> None:
+    assert [(f.message, f.name, f.token) for f in scan_log([line])] == [
+        ("bad_page_map", "pte", "400000000000000"), ("bad_page_map", "pmd", "a9ed2067")]
+
+
+def test_wrapped_message_joins_its_values_and_a_cut_value_is_not_decoded() -> None:
+    wrapped = ["BUG: Bad page map in process httpd", "pte:2bf1e025", "pmd:1535b5067"]
+    assert [(f.line, f.name, f.token) for f in scan_log(wrapped, Options(kernel="3.2"))] == [
+        (2, "pte", "2bf1e025"), (3, "pmd", "1535b5067")]
+    [cut] = scan_log(["swap_free: Bad swap file entry 10000000001>"])
+    assert cut.decoded is None and cut.why_not is not None and "cut short" in cut.why_not
+    [broken] = scan_log(["BUG: Bad page map in process x  something else"])
+    assert (broken.message, broken.unparsed) == ("bad_page_map", "no pte:/pmd: value where the message prints them")
+
+
+def test_kernel_before_3_0_is_named_and_not_guessed() -> None:
+    findings = scan_file("linux-mm-2.6.32-bad-page-map-wrapped-deep-quoted.log")
+    assert findings and all(f.decoded is None for f in findings)
+    assert findings[0].why_not == "--kernel 2.6.32.10: kernel 2.6 is not modelled; the oldest modelled is 3.0"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.binary(max_size=120), max_size=20))
+def test_any_bytes_scan_without_error(lines: list[bytes]) -> None:
+    for f in scan_log(lines):
+        assert f.line >= 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from([*PREFIXED, "PGD 0 P4D 0", "PUD 1", "PTE ffffffffffffffffff", "page flags: 0x4(",
+                                            "BUG: Bad rss-counter state mm:x idx:9 val:1", "\x00\xff pte:1>"]),
+                max_size=12))
+def test_message_fragments_in_any_order_scan_without_error(lines: list[str]) -> None:
+    list(scan_log(lines))
+
+
+def test_clean_keeps_nul_and_bad_utf8_harmless() -> None:
+    assert clean(b"\x00\xffBUG: x\r\n") == "\ufffdBUG: x"
+
+
+def test_scan_cli_formats_and_errors(tmp_path: Path) -> None:
+    log = str(CORPUS / "linux-mm-fedora-4.18.8-bad-swap-offset.log")
+    records = [json.loads(x) for x in run("scan", "--format", "ndjson", log).stdout.splitlines()]
+    assert [(r["line"], r["message"], r["name"], r["class"]) for r in records] == [
+        (1, "bad_swap_entry", "swp_entry", "swap"), (2, "bad_page_map", "pte", "swap"),
+        (2, "bad_page_map", "pmd", "present"), (30, "bad_rss_counter", "MM_SWAPENTS", None)]
+    assert records[1]["model"]["sources"]["kernel"] == "log line 5: release 4.18.8-200"
+    assert records[1]["text"] == "BUG: Bad page map in process gdbus  pte:400000000000000 pmd:a9ed2067"
+    assert records[3]["not_decoded"] == "an rss counter (MM_SWAPENTS), not a page-table entry"
+    assert json.loads(run("scan", "--format", "json", log).stdout) == records
+    report = run("scan", "--format", "report", log).stdout
+    assert max(len(line) for line in report.splitlines()) <= 80
+    missing = run("scan", str(tmp_path / "nope"))
+    assert (missing.exit_code, missing.stderr) == (1, f"ptetool: cannot read {tmp_path / 'nope'}: "
+                                                      "No such file or directory\n")
+    assert run("scan", "--kernel", "2.4", log).exit_code == 2
+    empty = run("scan", "-", stdin="nothing here\n")
+    assert (empty.exit_code, empty.stdout, empty.stderr) == (0, "", "ptetool: no page-table values or kernel "
+                                                             "messages found\n")
+
+
+def test_decode_reads_level_tokens_and_points_messages_to_scan() -> None:
+    line = "BUG: Bad page map in process gdbus  pte:400000000000000 pmd:a9ed2067\n"
+    result = run("decode", "--kernel", "4.18.8", "--kconfig", "allyes", "--phys-bits", "46", stdin=line)
+    assert result.stdout.splitlines() == [
+        "0x0400000000000000 swap type=0(swapfile) offset=0x1ffffffffffff [1 problem]",
+        "0x00000000a9ed2067 present pfn=0xa9ed2 present,rw,user,accessed,dirty"]
+    assert result.stderr.startswith("ptetool: stdin line 1 is a kernel message: decoding only its pte:/pmd:")
+    word = run("decode", "--kernel", "6.18", "Bad", "0xbad")
+    assert word.exit_code == 2
+    assert "ptetool: bad value 'Bad': a word, not a number (write 0xbad to decode it as hex)" in word.stderr
+    assert word.stdout.startswith("0x0000000000000bad present")
