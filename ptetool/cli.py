@@ -93,10 +93,12 @@ def decode_cmd(values: tuple[str, ...], arch: str, level: str, kernel: str | Non
         if keep:
             decoded.append(d)
         emit(d)
+        if fmt not in ("json", "ndjson"):
+            _say_other_reading(d)
     if fmt == "json":
-        from ptetool.record import dumps, to_record
+        from ptetool.record import decode_record, dumps
 
-        term.out(dumps([to_record(d) for d in decoded], indent=2))
+        term.out(dumps([decode_record(d) for d in decoded], indent=2))
     if svg or html:
         from ptetool.render.export import export_views
 
@@ -105,6 +107,16 @@ def decode_cmd(values: tuple[str, ...], arch: str, level: str, kernel: str | Non
         term.err(_model_line(model, arch, level))
     if bad:
         raise SystemExit(EXIT_USAGE)
+
+
+def _say_other_reading(d: Decoded) -> None:
+    from ptetool.decode import other_reading
+    from ptetool.render.text import brief
+
+    other = other_reading(d)
+    if other is not None:
+        term.err(f"the other swap layout ({'L1TF' if other.model.swap_l1tf else 'pre-L1TF'}) reads it as: "
+                 + brief(other))
 
 
 def _model_line(model: Model, arch: str, level: str) -> str:
@@ -120,9 +132,9 @@ def _emitter(fmt: str, color: str, ascii_only: bool) -> Callable[[Decoded], None
 
         return lambda d: term.out(brief(d))
     if fmt == "ndjson":
-        from ptetool.record import dumps, to_record
+        from ptetool.record import decode_record, dumps
 
-        return lambda d: term.out(dumps(to_record(d)))
+        return lambda d: term.out(dumps(decode_record(d)))
     if fmt == "json":
         return lambda d: None
     if fmt == "markdown":

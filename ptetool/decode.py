@@ -7,7 +7,7 @@ oddities the kernel ignores become ``problems``, never a different class.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import ModuleType
 
 from ptetool.arch import generic, x86_64
@@ -123,6 +123,13 @@ def decode(value: int, arch: str = "x86_64", level: str = "pte", model: Model | 
         value=value, cls=cls, arch=arch, level=level, layout=lay, fields=tuple(fields.items()),
         swap=swap, marker=marker, problems=tuple(problems), notes=tuple(notes), rules=rules, model=model,
     )
+
+
+def other_reading(d: Decoded) -> Decoded | None:
+    """The same value under the other x86 swap layout, where the model cannot tell which applies."""
+    if d.arch != "x86_64" or not d.model.l1tf_ambiguous or d.cls in ("none", "present"):
+        return None
+    return decode(d.value, d.arch, d.level, replace(d.model, l1tf=not d.model.swap_l1tf))
 
 
 def _marker_names(fields: dict[str, int], model: Model) -> tuple[str, ...]:

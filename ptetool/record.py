@@ -89,7 +89,18 @@ def to_record(d: Decoded) -> Record:
     }
 
 
-def dumps(record: Record | list[Record], indent: int | None = None) -> str:
+def decode_record(d: Decoded) -> dict[str, Any]:
+    """The record decode prints: plus "alternatives" where the swap layout cannot be told."""
+    from ptetool.decode import other_reading
+
+    record: dict[str, Any] = dict(to_record(d))
+    other = other_reading(d)
+    if other is not None:
+        record["alternatives"] = [to_record(other)]
+    return record
+
+
+def dumps(record: Record | list[Record] | dict[str, Any] | list[dict[str, Any]], indent: int | None = None) -> str:
     return json.dumps(record, indent=indent)
 
 

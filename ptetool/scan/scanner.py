@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from ptetool.arch import generic
-from ptetool.decode import ARCHES, Decoded, decode
+from ptetool.decode import ARCHES, Decoded, decode, other_reading
 from ptetool.errors import UsageError, WorkError
 from ptetool.kernel import NEWEST, Model, build_model, version_str
 from ptetool.layout import ENTRY_MASK
@@ -217,9 +217,8 @@ def _finding(item: _Pending, context: _Context, options: Options) -> Finding:
     except (UsageError, WorkError) as exc:
         return replace(base, why_not=str(exc))
     d = decode(value, arch, found.level, model)
-    alternatives: tuple[Decoded, ...] = ()
-    if arch == "x86_64" and model.l1tf_ambiguous and d.cls not in ("none", "present"):
-        alternatives = (decode(value, arch, found.level, replace(model, l1tf=not model.swap_l1tf)),)
+    other = other_reading(d)
+    alternatives = (other,) if other is not None else ()
     return replace(base, decoded=d, model=model, alternatives=alternatives, hints=hints_for(d, found.message))
 
 
