@@ -179,3 +179,11 @@ def test_decode_reads_level_tokens_and_points_messages_to_scan() -> None:
     assert word.exit_code == 2
     assert "ptetool: bad value 'Bad': a word, not a number (write 0xbad to decode it as hex)" in word.stderr
     assert word.stdout.startswith("0x0000000000000bad present")
+
+
+def test_page_flags_are_checked_against_the_names_the_kernel_printed() -> None:
+    findings = scan_file("linux-mm-3.18.9-bad-page-map-dump-page-quoted.log")
+    flags = [f.page_flags for f in findings if f.page_flags is not None]
+    assert [(p.numbering, p.set_names, p.agrees) for p in flags] == [
+        ((3, 10), ("referenced", "uptodate", "dirty", "lru", "active"), True),
+        ((3, 10), ("referenced", "uptodate", "dirty"), True)]

@@ -18,6 +18,13 @@ def reading(f: Finding) -> str:
         if f.alternatives:
             text += " | other layout: " + brief(f.alternatives[0]).split(" ", 1)[1]
         return text
+    if f.page_flags is not None:
+        pf = f.page_flags
+        verdict = {True: "agrees with the printed names", False: "differs from the printed names",
+                   None: "no names printed"}[pf.agrees]
+        off = f", with {', '.join(pf.disabled)} off" if pf.disabled else ""
+        return (f"page flags {'|'.join(pf.set_names) or '-'} ({pf.numbering[0]}.{pf.numbering[1]} numbering{off}: "
+                f"{verdict})")
     return "not decoded: " + (f.why_not or "") if f.unparsed is None else "unparsed: " + f.unparsed
 
 

@@ -24,6 +24,7 @@ class Found:
     level: str = "pte"
     arch: str | None = None  # None: the log's arch decides
     cut: bool = False  # the line was cut short (a '>' at the cut) right after this value
+    printed: str | None = None  # the names the kernel printed beside a flags word
 
 
 @dataclass(frozen=True)
@@ -181,7 +182,7 @@ def find(text: str, walk_open: bool, bad_map_open: bool = False) -> tuple[list[F
         return found, unparsed, False
     match = PAGE_FLAGS.match(text)
     if match:
-        found.append(Found("dump_page", "page_flags", match["value"], cut=match["close"] is None))
+        found.append(Found("dump_page", "page_flags", match["value"], printed=match["names"]))
         return found, unparsed, False
     if BAD_PAGE_STATE_START.match(text):
         match = BAD_PAGE_STATE.match(text)

@@ -28,6 +28,13 @@ def scan_record(f: Finding) -> dict[str, Any]:
     record.update(line=f.line, message=f.message, name=f.name, text=f.text, hints=list(f.hints))
     if f.decoded is None:
         record["not_decoded" if f.unparsed is None else "unparsed"] = f.why_not or f.unparsed
+    if f.page_flags is not None:
+        pf = f.page_flags
+        record["page_flags"] = {
+            "numbering": f"{pf.numbering[0]}.{pf.numbering[1]}", "source": pf.source, "set": list(pf.set_names),
+            "printed": list(pf.printed) if pf.printed is not None else None, "agrees": pf.agrees,
+            "config_off": list(pf.disabled),
+        }
     if f.alternatives:
         record["alternatives"] = [to_record(a) for a in f.alternatives]
     return record

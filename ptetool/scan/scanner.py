@@ -17,6 +17,8 @@ from ptetool.decode import ARCHES, Decoded, decode, other_reading
 from ptetool.errors import UsageError, WorkError
 from ptetool.kernel import NEWEST, Model, build_model, version_str
 from ptetool.layout import ENTRY_MASK
+from ptetool.pageflags import PageFlags, decode_flags
+from ptetool.releases import parse_release
 from ptetool.scan import messages
 from ptetool.scan.hints import hints_for
 from ptetool.scan.lines import clean
@@ -64,6 +66,7 @@ class Finding:
     why_not: str | None = None
     model: Model | None = None
     unparsed: str | None = None
+    page_flags: PageFlags | None = None
 
 
 @dataclass
@@ -204,7 +207,12 @@ def _finding(item: _Pending, context: _Context, options: Options) -> Finding:
         return replace(base, why_not="the line is cut short right after this value: its digits may be incomplete")
     if value > ENTRY_MASK:
         return replace(base, why_not=f"{found.token} has {value.bit_length()} bits, more than 64")
-    if found.message == "bad_rss_counter" or found.name in ("pfn", "page_flags"):
+    if found.name == "page_flags":
+        kernel, _ = _kernel_for(context, options)
+        release = parse_release(kernel)
+        version = release.version if release else NEWEST
+        return replace(base, why_not=_not_an_entry(found), page_flags=decode_flags(value, version, found.printed))
+    if found.message == "bad_rss_counter" or found.name == "pfn":
         return replace(base, why_not=_not_an_entry(found))
     if arch == "generic" and context.arch is not None and context.arch[0] in SWP_32BIT and not options.arch:
         return replace(base, why_not=f"the log is from {context.arch[0]}, whose swp_entry_t may be 32 bits wide: "
@@ -226,7 +234,7 @@ def _not_an_entry(found: messages.Found) -> str:
     if found.name == "pfn":
         return "a page frame number, not a page-table entry"
     if found.name == "page_flags":
-        return "struct page flags, not a page-table entry"
+        return "struct page flags, not a page-table entry (decoded under page_flags)"
     return f"an rss counter ({found.name}), not a page-table entry"
 
 
