@@ -11,7 +11,7 @@ import gzip
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -128,7 +128,7 @@ class Model:
     release: str | None = None
     phys_bits: int = 52
     la57: bool = False
-    assumptions: tuple[str, ...] = ()
+    assumptions: tuple[str, ...] = field(default=(), compare=False)  # what was assumed, said with the model
     # x86_64 swap layout: True/False when the release (or --l1tf/--no-l1tf) decides it, None when
     # only the version is known; then 4.19 and later read the L1TF layout.
     l1tf: bool | None = None
@@ -136,8 +136,9 @@ class Model:
     l1tf_unsure: bool = False
     # "offset15": the erratum move as first written (type 9-13, offset 15-63), seen in RHEL 7 kernels.
     swap_variant: str | None = None  # a distribution release that may carry the backport unseen
-    # Where each part of the model came from (scan: a log line, an option, a default).
-    sources: tuple[tuple[str, str], ...] = ()
+    # Where each part of the model came from (scan: a log line, an option, a default). Not part of
+    # the model's identity: two reports of one kernel read values alike, and share every cache.
+    sources: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
     def has(self, option: str) -> bool:
         return option in self.enabled

@@ -36,7 +36,13 @@ def corpus_summary() -> str:
     out = []
     for path in sorted(CORPUS.glob("*.log")):
         out.append(f"== {path.name}")
-        out += [summary_line(f) for f in scan_file(path.name)]
+        for f in scan_file(path.name):
+            out.append(summary_line(f))
+            out += [f"    hint: {h}" for h in f.hints]
+            if f.page_flags is not None:
+                pf = f.page_flags
+                out.append(f"    page_flags: {pf.numbering} {'|'.join(pf.set_names)} agrees={pf.agrees} "
+                           f"off={','.join(pf.disabled)}")
     return "\n".join(out) + "\n"
 
 
@@ -187,3 +193,14 @@ def test_page_flags_are_checked_against_the_names_the_kernel_printed() -> None:
     assert [(p.numbering, p.set_names, p.agrees) for p in flags] == [
         ((3, 10), ("referenced", "uptodate", "dirty", "lru", "active"), True),
         ((3, 10), ("referenced", "uptodate", "dirty"), True)]
+
+
+def test_pfn_past_the_ram_the_boot_log_reports_is_a_hint() -> None:
+    log = ["[    0.000000] BIOS-e820: [mem 0x0000000000100000-0x00000000bffdffff] usable",
+           "[    0.000000] BIOS-e820: [mem 0x0000000100000000-0x000000023fffffff] usable",
+           "[  100.1] BUG: Bad page map in process a.out  pte:8000000412345867 pmd:1f3b4067",
+           "[  100.2] CPU: 1 PID: 77 Comm: a.out Tainted: G    B   6.12.10 #1"]
+    pte, pmd = scan_log(log)
+    assert pte.hints == ("possible: pfn 0x412345 lies past the last RAM the log reports (line 2: RAM ends before "
+                         "pfn 0x240000): not RAM, so only a device mapping could be there",)
+    assert pmd.hints == ()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from ptetool.arch import x86_64
-from ptetool.decode import SWAP_HEADER_OFFSET_LIMIT, Decoded, decode
+from ptetool.decode import SWAP_HEADER_OFFSET_LIMIT, Decoded, arch_module, decode
+from ptetool.kernel import Model
 from ptetool.layout import ENTRY_BITS
 from ptetool.swaptypes import swap_types
 
@@ -20,13 +23,20 @@ def _clean(d: Decoded) -> bool:
     return d.cls == "swap" and d.swap is not None and 0 < d.swap.offset < SWAP_HEADER_OFFSET_LIMIT
 
 
-def hints_for(d: Decoded, message: str) -> tuple[str, ...]:
-    """Short labelled guesses for a value the kernel reported as bad."""
+def hints_for(d: Decoded, message: str, ram_end: tuple[int, int] | None = None) -> tuple[str, ...]:
+    """Short labelled guesses for a value the kernel reported as bad (``message`` is "context" for the
+    tables printed above it); ``ram_end`` is the first pfn past the RAM the log's e820 map reports,
+    and the line that says so."""
     hints: list[str] = []
     fields = d.field_values
     if "pfn" in fields and fields["pfn"] >> (d.model.phys_bits - 12):
         hints.append(f"likely corruption: pfn {fields['pfn']:#x} lies beyond the {d.model.phys_bits}-bit physical "
                      "address width, so no RAM can be behind it")
+    elif ram_end is not None and d.cls == "present" and fields.get("pfn", 0) >= ram_end[0]:
+        special = " (the entry is special, so a device mapping is plausible)" if fields.get("special") else ""
+        hints.append(f"possible: pfn {fields['pfn']:#x} lies past the last RAM the log reports (line {ram_end[1]}: "
+                     f"RAM ends before pfn {ram_end[0]:#x}): not RAM, so only a device mapping could be "
+                     f"there{special}")
     if d.swap is not None and d.cls == "swap":
         types = swap_types(d.model)
         if d.swap.type >= types.max_swapfiles:
@@ -43,7 +53,7 @@ def hints_for(d: Decoded, message: str) -> tuple[str, ...]:
                      "moves one into the other)")
     if not _clean(d) or message == "bad_swap_entry":
         hints += _flips(d)
-    elif message == "bad_page_map" and d.cls == "present":
+    elif message == "bad_page_map" and d.cls == "present" and not hints:
         hints.append("the entry itself reads as a sane mapping: the complaint is likely about the page it maps "
                      "(see the page: and flags: lines), or the mapping's mapcount")
     return tuple(hints)
@@ -51,18 +61,28 @@ def hints_for(d: Decoded, message: str) -> tuple[str, ...]:
 
 def _flips(d: Decoded) -> list[str]:
     """Single bits whose flip would turn a clean entry into this one."""
-    found: list[tuple[int, str, Decoded]] = []
-    for bit in range(ENTRY_BITS):
-        other = decode(d.value ^ (1 << bit), d.arch, d.level, d.model)
-        if _clean(other):
-            rank = 0 if other.cls == "none" else 1
-            found.append((rank, f"possible single-bit flip: bit {bit} {'set' if d.value >> bit & 1 else 'cleared'} "
-                          f"in {other.value:#018x} ({_describe(other)}) gives this value", other))
-    to_none = [text for rank, text, _ in found if rank == 0]
+    return list(_flips_of(d.value, d.arch, d.level, d.model))
+
+
+@lru_cache(maxsize=4096)
+def _flips_of(value: int, arch: str, level: str, model: Model) -> tuple[str, ...]:
+    form_of = arch_module(arch).form_of
+    to_none = [bit for bit in range(ENTRY_BITS) if form_of(value ^ (1 << bit), level, model) == "none"]
     if to_none:
-        return to_none
-    # Many clean neighbours and none empty: a flip explains nothing in particular.
-    return [text for _, text, _ in found] if len(found) <= MAX_FLIPS else []
+        return tuple(_flip_text(value, bit, "none") for bit in to_none)
+    found: list[str] = []
+    for bit in range(ENTRY_BITS):
+        other = decode(value ^ (1 << bit), arch, level, model)
+        if _clean(other):
+            if len(found) == MAX_FLIPS:
+                return ()  # many clean neighbours and none empty: a flip explains nothing in particular
+            found.append(_flip_text(value, bit, _describe(other)))
+    return tuple(found)
+
+
+def _flip_text(value: int, bit: int, other: str) -> str:
+    return (f"possible single-bit flip: bit {bit} {'set' if value >> bit & 1 else 'cleared'} in "
+            f"{value ^ (1 << bit):#018x} ({other}) gives this value")
 
 
 def _describe(d: Decoded) -> str:

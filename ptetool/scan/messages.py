@@ -25,6 +25,7 @@ class Found:
     arch: str | None = None  # None: the log's arch decides
     cut: bool = False  # the line was cut short (a '>' at the cut) right after this value
     printed: str | None = None  # the names the kernel printed beside a flags word
+    subject: bool = True  # the entry the message complains about (not the tables above it)
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,16 @@ ARCH_MARKS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\bIAOQ"), "parisc"),
     (re.compile(r"Krnl PSW :|Failing address: .* TEID"), "s390x"),
     (re.compile(r"\bepc\s+: [0-9a-f]{8,16}"), "mips"),
+    (re.compile(r"\bstatus: [0-9a-f]{16} badaddr: "), "riscv64"),
+    (re.compile(r"Hardware name: .*(?i:riscv)"), "riscv64"),
+    (re.compile(r"Hardware name: ASpeed"), "arm"),  # ASPEED BMC SoCs are 32-bit ARM
+    (re.compile(r"__s390x_|Hardware name: (?:IBM|QEMU) \d{4} "), "s390x"),
+    # struct page pointers: x86_64's vmemmap at 0xffffea..., arm64's at 0xfffffc... or 0xfffffe...
+    (re.compile(r"\bpage:ffffea[0-9a-f]{10} "), "x86_64"),
+    (re.compile(r"\bpage:ffff(?:fc|fd|fe)[0-9a-f]{10} "), "arm64"),
+    (re.compile(r"\bpage:[0-9a-f]{8} (?:ref)?count:"), "32-bit"),
+    # Call-trace entries with kernel text at low addresses: sparc64 (s390x is caught above).
+    (re.compile(r"\[<00000000[0-9a-f]{8}>\] \w+\+0x"), "sparc64"),
     # Call traces with file names (syzbot, CONFIG_DEBUG_INFO decoders) name the arch directory.
     (re.compile(r"\barch/x86/"), "x86_64"),
     (re.compile(r"\barch/arm64/"), "arm64"),
@@ -142,7 +153,7 @@ def find(text: str, walk_open: bool, bad_map_open: bool = False) -> tuple[list[F
         if match is None:
             unparsed.append(Unparsed("bad_page_map", "no pte:/pmd: value where the message prints them"))
         else:
-            found += _level_tokens(match["rest"], "bad_page_map")
+            found += _level_tokens(match["rest"], "bad_page_map", first_is_subject=True)
         return found, unparsed, False
     if PGTABLE_LINE.match(text):
         return _level_tokens(text, "bad_page_map"), unparsed, False
@@ -173,7 +184,9 @@ def find(text: str, walk_open: bool, bad_map_open: bool = False) -> tuple[list[F
         return found, unparsed, False
     match = BAD_ENTRY.search(text)
     if match:
-        found.append(Found("bad_entry", match["level"], match["value"] or match["value2"], match["level"]))
+        # x86_64's *_ERROR prints "%p(%016lx)"; arm64, riscv and others print the bare value and a '.'.
+        arch = "x86_64" if match["value"] else None
+        found.append(Found("bad_entry", match["level"], match["value"] or match["value2"], match["level"], arch))
         return found, unparsed, False
     match = DUMP_PAGE.search(text)
     if match:
@@ -203,9 +216,21 @@ def find(text: str, walk_open: bool, bad_map_open: bool = False) -> tuple[list[F
     return found, unparsed, False
 
 
-def _level_tokens(text: str, message: str) -> list[Found]:
-    return [Found(message, m["level"], m["value"], m["level"], None, bool(m["cut"]))
-            for m in LEVEL_TOKENS.finditer(text)]
+def _level_tokens(text: str, message: str, first_is_subject: bool = False) -> list[Found]:
+    """Level-named values; in a Bad page map line the first is the bad entry, the rest its tables."""
+    return [Found(message, m["level"], m["value"], m["level"], None, bool(m["cut"]),
+                  subject=first_is_subject and i == 0)
+            for i, m in enumerate(LEVEL_TOKENS.finditer(text))]
+
+
+# arch/x86/kernel/e820.c: "BIOS-e820: [mem %#018Lx-%#018Lx] usable" (3.x on; "e820: " before 4.x too).
+E820_RAM = re.compile(r"(?:BIOS-)?e820: \[mem 0x(?P<start>[0-9a-f]+)-0x(?P<end>[0-9a-f]+)\] usable")
+
+
+def ram_end_in(text: str) -> int | None:
+    """The first page frame past a usable RAM range the boot log reports, if the line reports one."""
+    match = E820_RAM.search(text)
+    return (int(match["end"], 16) + 1) >> 12 if match else None
 
 
 def release_in(text: str) -> str | None:

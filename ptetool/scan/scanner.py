@@ -32,8 +32,9 @@ LAYOUTS: tuple[tuple[bool, str | None], ...] = ((True, None), (False, None), (Fa
 LAYOUT_NAMES = {(True, None): "L1TF", (False, None): "pre-L1TF",
                 (False, "offset15"): "first erratum-move (offset 15)"}
 # Arches whose swp_entry_t is 32 bits wide (or may be): the 64-bit generic layout does not apply.
-SWP_32BIT = ("arm", "i386", "powerpc", "mips")
-NOT_MODELLED = ("arm64", "arm", "riscv64", "i386", "powerpc", "loongarch", "mips", "parisc", "sparc64", "s390x")
+SWP_32BIT = ("arm", "i386", "powerpc", "mips", "32-bit")
+NOT_MODELLED = ("32-bit", "arm64", "arm", "riscv64", "i386", "powerpc", "loongarch", "mips", "parisc", "sparc64",
+                "s390x")
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,9 @@ class Finding:
 class _Context:
     release: tuple[str, int] | None = None
     arch: tuple[str, int, str] | None = None
+    # The swap layout a release's own pte/swp_entry_t pair agreed on: it holds for the whole log.
+    agreed: dict[str, tuple[tuple[bool, str | None], int]] = field(default_factory=dict)
+    ram_end: tuple[int, int] | None = None  # (first pfn past the highest usable RAM in e820, its line)
 
 
 @dataclass
@@ -103,6 +107,9 @@ def scan_log(lines: Iterable[bytes | str], options: Options = DEFAULT_OPTIONS) -
             continue
         release = messages.release_in(cpu_start + text if cpu_start else text)
         cpu_start = text + " " if messages.CPU_START.search(text) and release is None else ""
+        ram_end = messages.ram_end_in(text)
+        if ram_end is not None and (context.ram_end is None or ram_end > context.ram_end[0]):
+            context.ram_end = (ram_end, number)
         arch = messages.arch_in(text)
         if arch:
             context.arch = (arch, number, text[:60])
@@ -148,13 +155,14 @@ def _arch_for(found: messages.Found, context: _Context, options: Options) -> tup
         return options.arch, f"--arch {options.arch}"
     if found.arch is not None:
         return found.arch, "the message's own format"
+    bracketed = found.message in ("oops_pagetable", "bad_entry")  # a format arm64 and riscv64 share
     if context.arch is not None:
         arch, line, why = context.arch
-        if found.message == "oops_pagetable" and arch not in ("arm64", "riscv64"):
-            return "arm64", "the message's format ([addr] pgd=..., as arm64 prints it)"
+        if bracketed and arch in ("x86_64", "i386"):
+            return "arm64", "the message's format (as arm64 prints it, not x86)"
         return arch, f"log line {line}: {why}"
-    if found.message == "oops_pagetable":
-        return "arm64", "the message's format ([addr] pgd=..., as arm64 prints it)"
+    if bracketed:
+        return "arm64", "the message's format (as arm64 prints it, not x86)"
     return "x86_64", "default: the log names no arch"
 
 
@@ -167,11 +175,14 @@ def _kernel_for(context: _Context, options: Options) -> tuple[str, str]:
     return version_str(NEWEST), f"default: the log names no release; the newest modelled ({version_str(NEWEST)})"
 
 
-@lru_cache(maxsize=64)
 def _model(kernel: str, kconfig: str | None, phys_bits: int | None, la57: bool | None, l1tf: bool | None,
            sources: tuple[tuple[str, str], ...]) -> Model:
-    model = build_model(kernel, kconfig or "allyes", phys_bits, la57 if la57 is not None else False, l1tf)
-    return replace(model, sources=sources)
+    return replace(_built(kernel, kconfig, phys_bits, la57, l1tf), sources=sources)
+
+
+@lru_cache(maxsize=64)
+def _built(kernel: str, kconfig: str | None, phys_bits: int | None, la57: bool | None, l1tf: bool | None) -> Model:
+    return build_model(kernel, kconfig or "allyes", phys_bits, la57 if la57 is not None else False, l1tf)
 
 
 def _model_for(item: _Pending, arch: str, arch_why: str, context: _Context, options: Options) -> Model:
@@ -182,6 +193,8 @@ def _model_for(item: _Pending, arch: str, arch_why: str, context: _Context, opti
     if options.l1tf is not None:
         sources["swap_layout"] = f"--{'' if options.l1tf else 'no-'}l1tf"
     variant = None
+    if item.swap_agreement is None and context.release is not None and arch == "x86_64":
+        item.swap_agreement = context.agreed.get(context.release[0])
     if options.l1tf is None and item.swap_agreement is not None:
         (l1tf, variant), other = item.swap_agreement
         sources["swap_layout"] = (f"agreement with line {other}: the pte and the swp_entry_t the kernel printed "
@@ -207,6 +220,9 @@ def _finding(item: _Pending, context: _Context, options: Options) -> Finding:
         return replace(base, why_not="the line is cut short right after this value: its digits may be incomplete")
     if value > ENTRY_MASK:
         return replace(base, why_not=f"{found.token} has {value.bit_length()} bits, more than 64")
+    if found.name == "page_flags" and arch not in ("x86_64", "generic"):
+        return replace(base, why_not=f"struct page flags of {arch}, whose page-flag numbering is not modelled "
+                       "(only x86_64's is)")
     if found.name == "page_flags":
         kernel, _ = _kernel_for(context, options)
         release = parse_release(kernel)
@@ -227,7 +243,8 @@ def _finding(item: _Pending, context: _Context, options: Options) -> Finding:
     d = decode(value, arch, found.level, model)
     other = other_reading(d)
     alternatives = (other,) if other is not None else ()
-    return replace(base, decoded=d, model=model, alternatives=alternatives, hints=hints_for(d, found.message))
+    return replace(base, decoded=d, model=model, alternatives=alternatives,
+                   hints=hints_for(d, found.message if found.subject else "context", context.ram_end))
 
 
 def _not_an_entry(found: messages.Found) -> str:
@@ -265,6 +282,8 @@ def _agree(batch: list[_Pending], context: _Context, options: Options) -> None:
         if len(agreeing) == 1:
             swap.swap_agreement = (agreeing[0], pte.line)
             pte.swap_agreement = (agreeing[0], swap.line)
+            if context.release is not None and not options.kernel:
+                context.agreed.setdefault(context.release[0], (agreeing[0], swap.line))
 
 
 def _swp_entry_of(pte: int, kernel: str, options: Options, layout: tuple[bool, str | None]) -> int | None:
