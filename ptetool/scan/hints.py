@@ -10,6 +10,17 @@ from ptetool.kernel import Model
 from ptetool.layout import ENTRY_BITS
 from ptetool.swaptypes import swap_types
 
+# What mm/swapfile.c (_swap_info_get and its predecessors) checked before printing each message.
+SWAP_COMPLAINTS = {
+    "Bad swap file entry": "the kernel found no swap area of type {type} in use (swap_info[type] is missing "
+                           "or not SWP_USED): a stale or corrupt entry, or one that outlived swapoff",
+    "Bad swap offset entry": "the kernel found offset {offset:#x} at or past the end of swap area {type} "
+                             "(offset >= si->max)",
+    "Unused swap file entry": "the kernel found swap area {type} but not in use for this entry: it outlived "
+                              "swapoff",
+    "Unused swap offset entry": "the kernel found slot {offset:#x} of swap area {type} already free (swap_map "
+                                "count 0): a stale pte or a double free",
+}
 # How many single-bit-flip explanations to offer at most.
 MAX_FLIPS = 3
 
@@ -45,7 +56,9 @@ def hints_for(d: Decoded, message: str, ram_end: tuple[int, int] | None = None) 
         elif d.swap.offset == 0 or d.swap.offset >= SWAP_HEADER_OFFSET_LIMIT:
             hints.append(f"not a valid swap entry: offset {d.swap.offset:#x} is "
                          + ("the swap header page" if d.swap.offset == 0 else "at or beyond 2^32, past any swap area"))
-        elif message == "bad_swap_entry" or message == "bad_page_map":
+        elif message in SWAP_COMPLAINTS:
+            hints.append(SWAP_COMPLAINTS[message].format(type=d.swap.type, offset=d.swap.offset))
+        elif message in ("bad_swap_entry", "bad_page_map"):
             hints.append(f"possible: swap type {d.swap.type} was not an active swap area at the time "
                          "(swapoff, or a stale entry), or the offset is past that area's end")
     if fields.get("dirty") and fields.get("saved_dirty") and d.model.version >= x86_64.SHADOW_STACK:

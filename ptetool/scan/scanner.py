@@ -244,7 +244,16 @@ def _finding(item: _Pending, context: _Context, options: Options) -> Finding:
     other = other_reading(d)
     alternatives = (other,) if other is not None else ()
     return replace(base, decoded=d, model=model, alternatives=alternatives,
-                   hints=hints_for(d, found.message if found.subject else "context", context.ram_end))
+                   hints=hints_for(d, _complaint(item, context) if found.subject else "context", context.ram_end))
+
+
+def _complaint(item: _Pending, context: _Context) -> str:
+    """What the kernel said of this value: a swap message's own words where there is one."""
+    assert item.found is not None
+    match = messages.SWAP_ENTRY.search(item.text) if item.found.message == "bad_swap_entry" else None
+    if match:
+        return f"{match['kind']} swap {match['what']} entry"
+    return item.found.message
 
 
 def _not_an_entry(found: messages.Found) -> str:
