@@ -204,3 +204,13 @@ def test_pfn_past_the_ram_the_boot_log_reports_is_a_hint() -> None:
     assert pte.hints == ("possible: pfn 0x412345 lies past the last RAM the log reports (line 2: RAM ends before "
                          "pfn 0x240000): not RAM, so only a device mapping could be there",)
     assert pmd.hints == ()
+
+
+def test_quoted_printable_soft_breaks_are_joined() -> None:
+    log = ["CPU: 0 PID: 1230 Comm: cc1plus Tainted: G    B   W       T  6.0.0-rc2-PMacG=",
+           "4 #5",
+           "[  1.0] BUG: Bad page map in process x  pte:400000000000000 pmd:1f3b4067 addr:7f0000001000 z=3D",
+           "swap_info_get: Bad swap offset entry 1ffffffffffff"]
+    found = list(scan_log(log))
+    assert [(f.line, f.name) for f in found] == [(3, "pte"), (3, "pmd"), (4, "swp_entry")]
+    assert found[0].decoded is not None and found[0].decoded.model.release == "6.0.0-rc2-PMacG4"

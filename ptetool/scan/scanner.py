@@ -26,6 +26,7 @@ from ptetool.scan.lines import clean
 WINDOW = 200
 ARCH_LOOKAHEAD = 80  # the register dump that names the arch follows the CPU: line within this many lines
 BAD_MAP_WRAP = 3
+MIN_SOFT_BREAK = 60  # quoted-printable folds lines at 76 characters; shorter lines ending in '=' are text
 PAIR_DISTANCE = 3  # a swap message and the Bad page map of the same entry are printed together
 # The x86_64 swap layouts a swap PTE is tried against: (L1TF, variant).
 LAYOUTS: tuple[tuple[bool, str | None], ...] = ((True, None), (False, None), (False, "offset15"))
@@ -101,8 +102,14 @@ def scan_log(lines: Iterable[bytes | str], options: Options = DEFAULT_OPTIONS) -
     walk_open = False
     bad_map_line = 0  # the line of a Bad page map whose values may follow on the next lines
     cpu_start = ""  # a CPU: line wrapped before its release
+    soft_break = ""  # a quoted-printable mail's soft line break: the line goes on in the next one
     for number, raw in enumerate(lines, 1):
-        text = clean(raw)
+        cleaned = clean(raw)
+        if cleaned.endswith("=") and not cleaned.endswith("==") and len(soft_break + cleaned) > MIN_SOFT_BREAK:
+            soft_break += cleaned[:-1].replace("=3D", "=")
+            continue
+        text = soft_break + cleaned.replace("=3D", "=")
+        soft_break = ""
         if not text:
             continue
         release = messages.release_in(cpu_start + text if cpu_start else text)
