@@ -214,3 +214,8 @@ def test_quoted_printable_soft_breaks_are_joined() -> None:
     found = list(scan_log(log))
     assert [(f.line, f.name) for f in found] == [(3, "pte"), (3, "pmd"), (4, "swp_entry")]
     assert found[0].decoded is not None and found[0].decoded.model.release == "6.0.0-rc2-PMacG4"
+
+
+def test_a_read_error_midway_is_a_work_error() -> None:
+    result = run("scan", "/proc/self/mem")  # readable to open, EIO on the first read
+    assert (result.exit_code, result.stderr) == (1, "ptetool: cannot read /proc/self/mem: Input/output error\n")

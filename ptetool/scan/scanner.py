@@ -330,5 +330,8 @@ def read_lines(path: str | None) -> Iterator[bytes]:
     except OSError as exc:
         raise WorkError(f"cannot read {path}: {exc.strerror or exc}") from None
     with handle:
-        yield from handle
+        try:
+            yield from handle
+        except OSError as exc:  # a read error midway (EIO, a vanished network file)
+            raise WorkError(f"cannot read {path}: {exc.strerror or exc}") from None
 
