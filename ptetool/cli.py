@@ -73,8 +73,7 @@ def _is_kernel_message(line: str) -> bool:
 @output_options(DECODE_FORMATS)
 def decode_cmd(values: tuple[str, ...], arch: str, level: str, kernel: str | None, kconfig: str | None,
                phys_bits: int | None, la57: bool | None, l1tf: bool | None, fmt: str | None, color: str,
-               ascii_only: bool,
-               svg: str | None, html: str | None) -> None:
+               ascii_only: bool, svg: str | None, html: str | None) -> None:
     """Decode raw entries; with no VALUE, read them from standard input."""
     model = resolve_model(kernel, kconfig, phys_bits, la57, l1tf)
     fmt = fmt or ("diagram" if term.stdout_is_terminal() else "brief")
@@ -244,24 +243,20 @@ def _encode_stream(encode: Callable[..., Any]) -> None:
 # --- layout -------------------------------------------------------------------------------------
 
 @cli.command("layout")
-@click.option("--class", "cls", type=click.Choice([c for c in CLASSES if c != "invalid"]), default="present",
+@click.option("--class", "cls", type=click.Choice(CLASSES), default="present",
               show_default=True, help="Which class's layout to show.")
 @model_options
 @output_options(("diagram", "table", "json", "markdown"))
 def layout_cmd(cls: str, arch: str, level: str, kernel: str | None, kconfig: str | None,
                phys_bits: int | None, la57: bool | None, l1tf: bool | None, fmt: str | None, color: str,
-               ascii_only: bool,
-               svg: str | None, html: str | None) -> None:
+               ascii_only: bool, svg: str | None, html: str | None) -> None:
     """Show a layout (arch, level, class, kernel) as a bit diagram and field table, with no value."""
-    from ptetool.decode import classify, layout_for
     from ptetool.encode import encode
 
     model = resolve_model(kernel, kconfig, phys_bits, la57, l1tf)
     if arch == "generic" and cls in ("present", "protnone"):
         raise UsageError(f"the generic arch has no {cls} entries: try --class swap")
-    sample = encode(cls, {}, arch, level, model).value
-    got_cls, form, swap = classify(sample, arch, level, model)
-    lay = layout_for(got_cls, form, arch, level, model, swap.type_name if swap else "")
+    lay = encode(cls, {}, arch, level, model).layout
     title = f"{arch} {level} {cls}, kernel {model.label}"
     fmt = fmt or "diagram"
     if fmt == "json":

@@ -8,6 +8,7 @@ from ptetool.arch import x86_64
 from ptetool.decode import CLASSES, X86_UFFD_WP_SPECIAL, arch_module, decode, layout_for
 from ptetool.errors import UsageError
 from ptetool.kernel import Model
+from ptetool.layout import Layout
 from ptetool.swaptypes import CLASS_OF_TYPE, swap_types
 
 SWAP_LIKE = frozenset(CLASS_OF_TYPE.values()) | {"uffd_wp_special"}
@@ -17,6 +18,7 @@ SWAP_LIKE = frozenset(CLASS_OF_TYPE.values()) | {"uffd_wp_special"}
 class Encoded:
     value: int
     warnings: tuple[str, ...]
+    layout: Layout  # the class's layout the value was built in
 
 
 def _form(cls: str, level: str, fields: dict[str, int], table_only: bool) -> str:
@@ -97,4 +99,4 @@ def encode(cls: str, fields: dict[str, int], arch: str = "x86_64", level: str = 
     warnings: tuple[str, ...] = ()
     if got.cls != cls:
         warnings = (f"{value:#018x} decodes as {got.cls}, not {cls}",)
-    return Encoded(value, warnings)
+    return Encoded(value, warnings, lay)

@@ -43,6 +43,7 @@ SHORT: dict[str, str] = {
     "pkey": "PKEY", "nx": "NX", "pat_large": "PAT", "swp_soft_dirty": "SD", "swp_uffd_wp": "UW",
     "swp_exclusive": "E", "swp_type": "TYPE", "pfn": "PFN", "marker_uffd_wp": "WP", "marker_poisoned": "PO",
     "marker_swapin_error": "SE", "marker_guard": "GD", "mig_young": "Y", "mig_dirty": "D",
+    "pgoff": "PGOFF", "file": "F", "file_soft_dirty": "SD", "numa": "NUMA",
 }
 
 CLASS_WORDS: dict[str, str] = {
@@ -57,6 +58,7 @@ CLASS_WORDS: dict[str, str] = {
     "device_exclusive": "a device-exclusive entry: a device holds the page for atomic access",
     "hwpoison": "a hardware-poison entry: the page's memory failed; access gets SIGBUS",
     "swapin_error": "a swap-in error entry: reading the page back failed; access gets SIGBUS",
+    "pte_file": "a nonlinear file PTE (remap_file_pages, up to 3.19): the page's file offset, no frame",
     "invalid": "an encoding no kernel produces",
 }
 
