@@ -219,3 +219,25 @@ def test_quoted_printable_soft_breaks_are_joined() -> None:
 def test_a_read_error_midway_is_a_work_error() -> None:
     result = run("scan", "/proc/self/mem")  # readable to open, EIO on the first read
     assert (result.exit_code, result.stderr) == (1, "ptetool: cannot read /proc/self/mem: Input/output error\n")
+
+
+CORPUS_TEXTS = [p.read_bytes() for p in sorted(CORPUS.glob("*.log"))]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(CORPUS_TEXTS), st.integers(0, 4000), st.integers(0, 4000), st.binary(max_size=8))
+def test_corpus_cut_and_mangled_anywhere_scans_without_error(text: bytes, cut: int, at: int, junk: bytes) -> None:
+    mangled = text[:cut] + junk + text[cut + at % 7:]
+    for f in scan_log(mangled.splitlines(keepends=True)):
+        assert (f.decoded is not None) or f.why_not or f.unparsed
+
+
+def test_report_block_carries_line_diagram_fields_and_model_sources() -> None:
+    report = run("scan", "--format", "report", str(CORPUS / "celery-4.1-bad-page-map-swap.log")).stdout
+    block = report.split("\n\n")[1]
+    assert block.splitlines()[:2] == [
+        "line 3: bad_page_map pte fd20b000",
+        "  | BUG: Bad page map in process celery  pte:fd20b000 pmd:16d7b08067"]
+    assert "0x00000000fd20b000 swap type=0(swapfile) offset=0x7e9058" in block
+    assert "  swap_layout: agreement with line 1: the pte and the swp_entry_t the kernel" in block
+    assert "+---" in block  # the plain ASCII diagram
