@@ -32,6 +32,9 @@ STABLE_L1TF_FIRST: dict[Version, int] = {
 
 # RHEL 7 / CentOS 7: the L1TF errata kernel for RHEL 7.5 (RHSA-2018:2384, 2018-08-14).
 RHEL7_L1TF_FIRST = (862, 11, 6)
+# Ubuntu kernels by upstream base and ABI number ("4.4.0-133-generic"): the first ABI with the L1TF
+# swap layout (xenial: USN-3741-1, linux 4.4.0-133.159, 2018-08-14).
+UBUNTU_L1TF_FIRST_ABI: dict[Version, int] = {(4, 4): 133}
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,15 @@ def l1tf_verdict(release: Release) -> Verdict:
                                "kernel (RHSA-2018:2384)")
             return Verdict(False, f"RHEL 7 kernel build {rhel[1]} predates {errata}, the L1TF errata kernel")
         return Verdict(False, f"RHEL {el} kernels predate L1TF")
+    ubuntu = re.fullmatch(r"-(\d+)-(?:generic|lowlatency|aws|azure|gcp|kvm|oem|virtual)\b.*", release.extra)
+    if ubuntu and sub == 0 and version in UBUNTU_L1TF_FIRST_ABI:
+        abi, first_abi = int(ubuntu[1]), UBUNTU_L1TF_FIRST_ABI[version]
+        base = f"{version[0]}.{version[1]}.0"
+        if abi >= first_abi:
+            return Verdict(True, f"Ubuntu {base}-{abi} is at or after {base}-{first_abi}, its first kernel with the "
+                           "L1TF swap layout (USN-3741-1)")
+        return Verdict(False, f"Ubuntu {base}-{abi} predates {base}-{first_abi}, its first kernel with the L1TF "
+                       "swap layout (USN-3741-1)")
     first = STABLE_L1TF_FIRST.get(version)
     label = f"{version[0]}.{version[1]}"
     if first is None:
