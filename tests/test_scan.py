@@ -241,3 +241,11 @@ def test_report_block_carries_line_diagram_fields_and_model_sources() -> None:
     assert "0x00000000fd20b000 swap type=0(swapfile) offset=0x7e9058" in block
     assert "  swap_layout: agreement with line 1: the pte and the swp_entry_t the kernel" in block
     assert "+---" in block  # the plain ASCII diagram
+
+
+def test_a_value_not_decoded_still_states_the_reports_kernel_and_arch_sources() -> None:
+    record = json.loads(run("scan", "--format", "ndjson",
+                            str(CORPUS / "imx8mq-5.1-arm64-pgd-pud-pmd-pte-quoted.log")).stdout.splitlines()[0])
+    assert (record["class"], record["arch"], record["name"]) == (None, "arm64", "pgd")
+    assert record["model"] == {"kernel": "5.1.16-20190703-1", "sources": {
+        "kernel": "log line 15: release 5.1.16-20190703-1", "arch": "log line 17: pstate: 40000005 (nZcv daif -PAN -UAO)"}}

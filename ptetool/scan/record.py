@@ -23,7 +23,7 @@ def scan_record(f: Finding) -> dict[str, Any]:
             "value": format_value(f.value) if f.value is not None and f.value >> 64 == 0 else f.token,
             "class": None, "arch": f.arch or None, "level": f.level, "layout": None, "fields": {}, "flags": [],
             "swap": None, "marker": None, "problems": [], "notes": [], "rules": None,
-            "model": model_record(f.model, f.arch) if f.model is not None else None,
+            "model": model_record(f.model, f.arch) if f.model is not None else _stated(f),
         }
     record.update(line=f.line, message=f.message, name=f.name, text=f.text, hints=list(f.hints))
     if f.decoded is None:
@@ -38,3 +38,9 @@ def scan_record(f: Finding) -> dict[str, Any]:
     if f.alternatives:
         record["alternatives"] = [to_record(a) for a in f.alternatives]
     return record
+
+
+
+def _stated(f: Finding) -> dict[str, Any] | None:
+    """What the report says of its kernel, for a value that was not decoded (no model was applied)."""
+    return {"kernel": f.kernel, "sources": dict(f.sources)} if f.kernel is not None else None

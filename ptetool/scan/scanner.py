@@ -69,6 +69,10 @@ class Finding:
     model: Model | None = None
     unparsed: str | None = None
     page_flags: PageFlags | None = None
+    # The kernel the report names (or the default) and where the kernel and arch came from; a decoded
+    # value's model says the same and more.
+    kernel: str | None = None
+    sources: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -222,7 +226,9 @@ def _finding(item: _Pending, context: _Context, options: Options) -> Finding:
     found = item.found
     arch, arch_why = _arch_for(found, context, options)
     value = int(found.token, 16)
-    base = Finding(item.line, found.message, found.name, item.text, found.token, value, found.level, arch)
+    kernel, kernel_why = _kernel_for(context, options)
+    base = Finding(item.line, found.message, found.name, item.text, found.token, value, found.level, arch,
+                   kernel=kernel, sources=(("kernel", kernel_why), ("arch", arch_why)))
     if found.cut:
         return replace(base, why_not="the line is cut short right after this value: its digits may be incomplete")
     if value > ENTRY_MASK:
