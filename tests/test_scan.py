@@ -248,4 +248,5 @@ def test_a_value_not_decoded_still_states_the_reports_kernel_and_arch_sources() 
                             str(CORPUS / "imx8mq-5.1-arm64-pgd-pud-pmd-pte-quoted.log")).stdout.splitlines()[0])
     assert (record["class"], record["arch"], record["name"]) == (None, "arm64", "pgd")
     assert record["model"] == {"kernel": "5.1.16-20190703-1", "sources": {
-        "kernel": "log line 15: release 5.1.16-20190703-1", "arch": "log line 17: pstate: 40000005 (nZcv daif -PAN -UAO)"}}
+        "kernel": "log line 15: release 5.1.16-20190703-1",
+        "arch": "log line 17: pstate: 40000005 (nZcv daif -PAN -UAO)"}}
