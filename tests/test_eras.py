@@ -17,7 +17,8 @@ from tests.models import model
     ("4.14.63", True), ("4.14.62", False), ("4.9.120", True), ("4.4.148", True), ("4.4.147", False),
     ("3.10.0-862.11.6.el7.x86_64", True), ("3.10.0-862.9.1.el7.x86_64", False), ("4.18.0-80.el8.x86_64", True),
     ("4.15.0-33-generic", None),
-    ("4.4.0-133-generic", True), ("4.4.0-131-generic", False), ("4.13.0-rc3", False), ("4.12", False), ("5.4", True), ("3.2.0", False),
+    ("4.4.0-133-generic", True), ("4.4.0-131-generic", False),
+    ("4.13.0-rc3", False), ("4.12", False), ("5.4", True), ("3.2.0", False),
 ])
 def test_release_picks_the_swap_layout_it_carried(release: str, l1tf: bool | None) -> None:
     parsed = parse_release(release)
