@@ -282,7 +282,10 @@ def layout_cmd(cls: str, arch: str, level: str, kernel: str | None, kconfig: str
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
-    cli.main(args=argv, prog_name="ptetool")
+    try:
+        cli.main(args=argv, prog_name="ptetool")
+    finally:
+        term.flush_or_discard()
 
 
 # --- diff ---------------------------------------------------------------------------------------

@@ -28,6 +28,17 @@ def raw_out(text: str) -> None:
     sys.stdout.write(text)
 
 
+def flush_or_discard() -> None:
+    """Flush stdout before the interpreter does: output still buffered when the reader has gone
+    (| head) is dropped quietly, never reported as 'Exception ignored ... BrokenPipeError' at exit."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except ValueError:  # stdout already closed
+        pass
+
+
 def err(text: str) -> None:
     sys.stderr.write(f"{PROG}: {text}\n")
 

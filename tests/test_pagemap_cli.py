@@ -222,3 +222,17 @@ def test_progress_only_for_a_terminal(monkeypatch: pytest.MonkeyPatch, capsys: p
     quiet = term.Progress(1000, delay=0)
     quiet.update(500)
     assert capsys.readouterr().err == ""
+
+
+def test_a_reader_gone_before_the_last_flush_ends_quietly(tmp_path: Path) -> None:
+    """`| head -1` may close the pipe before the output still buffered at exit is flushed (issue #8.9)."""
+    dump = tmp_path / "dump"
+    dump.write_bytes(b"".join((0x8100000000000000 | i).to_bytes(8, "little") for i in range(64)))
+    script = ("import sys; from ptetool.cli import main; sys.stdout.write('x' * 100)\n"
+              "r, w = __import__('os').pipe(); __import__('os').close(r); __import__('os').dup2(w, 1)\n"
+              f"main(['pagemap', {str(dump)!r}, '--format', 'summary'])")
+    for fmt_script in (script, script.replace("'summary'", "'csv'")):
+        result = subprocess.run([sys.executable, "-c", fmt_script], capture_output=True, text=True,
+                                env={**os.environ, "NO_COLOR": "1"})
+        assert result.returncode == 0
+        assert "Exception ignored" not in result.stderr and "BrokenPipeError" not in result.stderr
