@@ -29,11 +29,13 @@ def pagemap_options(func: F) -> F:
         click.option("--pid", type=click.IntRange(min=1), metavar="PID",
                      help="Read /proc/PID/pagemap for the mappings in /proc/PID/maps."),
         click.option("--range", "range_", metavar="LO-HI",
-                     help="Only pages in [LO, HI) (hex addresses; widened to whole pages)."),
+                     help="Only pages in [LO, HI), widened to whole pages. Addresses are hex as maps prints them "
+                     "(digits alone too); 0d marks decimal."),
         click.option("--vma", multiple=True, metavar="NAME|ADDR",
                      help="Only the mappings named NAME (a path, its basename, [heap], [stack], [anon], ...) "
                      "or holding ADDR; repeatable. Needs --pid or --maps."),
-        click.option("--vaddr", metavar="ADDR", help="Virtual address of a dump's first record [default: 0]."),
+        click.option("--vaddr", metavar="ADDR",
+                     help="Virtual address of a dump's first record, hex (0d for decimal) [default: 0]."),
         click.option("--page-size", type=click.IntRange(min=1), metavar="BYTES",
                      help=f"Page size: the address step per record [default: {mmap.PAGESIZE}]."),
         click.option("--maps", type=click.Path(dir_okay=False), metavar="FILE",
@@ -92,10 +94,12 @@ def pagemap_cmd(file: str | None, pid: int | None, range_: str | None, vma: tupl
             raise UsageError(f"--page-size {ps}: a live process has this machine's page size, {mmap.PAGESIZE}")
     if vma and pid is None and maps is None:
         raise UsageError("--vma needs the mappings: give --pid or --maps")
-    lo_hi = pm.parse_range(range_, ps) if range_ else None
-    base = pm.parse_address(vaddr, "--vaddr") if vaddr else 0
-    if base % ps:
-        raise UsageError(f"--vaddr {vaddr}: not aligned to the {ps}-byte page size")
+    from ptetool.values import parse_address
+
+    lo_hi, notes = pm.parse_range(range_, ps) if range_ else (None, [])
+    base, vaddr_note = parse_address(vaddr, "--vaddr", ps) if vaddr else (0, None)
+    for note in [*notes, *([vaddr_note] if vaddr_note else []), *_vma_notes(vma)]:
+        term.err("note: " + note)
     groups = pm.parse_filters(filters)
     fmt = fmt or ("table" if term.stdout_is_terminal() else "csv")
     model = resolve_model(kernel, kconfig, phys_bits, la57, l1tf)
@@ -139,6 +143,22 @@ def pagemap_cmd(file: str | None, pid: int | None, range_: str | None, vma: tupl
             _table(records, rules, vmas, source.labelled, zeroed_rule, kpageflags, color, ascii_only, progress)
         progress.close()
     _notes(source, stats, zeroed_rule, pid is not None, fmt, rules, arch)
+
+
+def _vma_notes(wanted: tuple[str, ...]) -> list[str]:
+    """How each --vma that is a bare number was read (a name never is one)."""
+    from ptetool.values import parse_address
+
+    notes = []
+    for token in wanted:
+        if token.strip().isdigit():
+            try:
+                _value, note = parse_address(token, "--vma")
+            except UsageError:
+                continue
+            if note:
+                notes.append(note)
+    return notes
 
 
 def _read_maps(path: str) -> list[Any]:

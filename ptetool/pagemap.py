@@ -563,32 +563,27 @@ def select_vmas(vmas: Sequence[Vma], wanted: Sequence[str]) -> list[Vma]:
 
 
 def _maybe_address(token: str) -> int | None:
-    from ptetool.values import parse_value
+    from ptetool.values import parse_address
 
     try:
-        return parse_value(token)
+        return parse_address(token, "--vma")[0]
     except UsageError:
         return None
 
 
-def parse_address(token: str, option: str) -> int:
-    from ptetool.values import parse_value
+def parse_range(text: str, page_size: int) -> tuple[tuple[int, int], list[str]]:
+    """--range LO-HI (addresses by ptetool.values.ADDRESS_RULE, HI exclusive) widened to whole pages,
+    and notes on how ambiguous numbers were read; UsageError otherwise."""
+    from ptetool.values import parse_address
 
-    try:
-        return parse_value(token)
-    except UsageError as exc:
-        raise UsageError(f"{option}: {exc}") from None
-
-
-def parse_range(text: str, page_size: int) -> tuple[int, int]:
-    """--range LO-HI (hex, HI exclusive) widened to whole pages; UsageError otherwise."""
     lo_text, sep, hi_text = text.partition("-")
     if not sep or not lo_text or not hi_text:
         raise UsageError(f"--range {text!r}: expected LO-HI, two hex addresses such as 7f0000000000-7f0000200000")
-    lo, hi = parse_address(lo_text, "--range"), parse_address(hi_text, "--range")
+    (lo, lo_note), (hi, hi_note) = parse_address(lo_text, "--range"), parse_address(hi_text, "--range")
     if hi <= lo:
         raise UsageError(f"--range {text!r}: HI must lie above LO (HI is exclusive)")
-    return lo - lo % page_size, -(-hi // page_size) * page_size
+    notes = [n for n in (lo_note, hi_note) if n]
+    return (lo - lo % page_size, -(-hi // page_size) * page_size), notes
 
 
 # --- sources: a dump (file or stdin) or a live process ------------------------------------------

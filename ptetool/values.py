@@ -49,3 +49,41 @@ def format_value(value: int) -> str:
 
 def split_tokens(line: str) -> list[str]:
     return [t for t in TOKEN_SPLIT.split(line) if t]
+
+
+# --- addresses (pagemap --vaddr, --range, --vma ADDR) ---------------------------------------------
+
+ADDRESS_RULE = ("an address is hexadecimal, as /proc/PID/maps prints it (7f0000000000, 0x7f0000000000); "
+                "0d marks a decimal one (0d140737488351232, what $((...)) gives)")
+
+
+def parse_address(token: str, option: str, align: int = 1) -> tuple[int, str | None]:
+    """An address option's value and, where the text could also be read as decimal, a note saying how
+    it was read. Digits alone are hex (as maps prints them); 0d marks decimal. ``align``: refuse a value
+    that is not a multiple, and where the decimal reading would be one, say that this is the cause."""
+    text = token.strip().replace("_", "")
+    low = text.lower()
+    note = None
+    if low.startswith("0d"):
+        digits = low[2:]
+        if not digits.isdigit():
+            raise UsageError(f"{option} {token}: 0d takes decimal digits only")
+        value = int(digits, 10)
+    else:
+        try:
+            value = parse_value(text)
+        except UsageError as exc:
+            raise UsageError(f"{option}: {exc}") from None
+        if text.isdigit() and len(text) > 1 and int(text, 10) != value:
+            decimal = int(text, 10)
+            if value % align and not decimal % align:
+                raise UsageError(f"{option} {token}: read as hex ({ADDRESS_RULE}) it is {value:#x}, not aligned "
+                                 f"to {align} bytes; as a decimal it would be {decimal:#x}: write "
+                                 f"0d{text} or {decimal:#x}")
+            note = (f"{option} {token} read as hex {value:#x} ({ADDRESS_RULE}); for the decimal {text} "
+                    f"({decimal:#x}) write 0d{text}")
+    if value % align:
+        raise UsageError(f"{option} {token}: not aligned to the {align}-byte page size")
+    if value > ENTRY_MASK:
+        raise UsageError(f"{option} {token}: more than 64 bits")
+    return value, note

@@ -290,7 +290,7 @@ def test_select_vmas_by_name_basename_or_address() -> None:
     ("0x1001-0x1002", (0x1000, 0x2000)),
 ])
 def test_parse_range(text: str, expected: tuple[int, int]) -> None:
-    assert pm.parse_range(text, 4096) == expected
+    assert pm.parse_range(text, 4096) == (expected, [])
 
 
 @pytest.mark.parametrize("text", ["7f00", "2000-1000", "zz-1000", "1000-"])

@@ -236,3 +236,22 @@ def test_a_reader_gone_before_the_last_flush_ends_quietly(tmp_path: Path) -> Non
                                 env={**os.environ, "NO_COLOR": "1"})
         assert result.returncode == 0
         assert "Exception ignored" not in result.stderr and "BrokenPipeError" not in result.stderr
+
+
+def test_address_rule_says_how_a_bare_number_was_read(dumpfile: Path) -> None:
+    """Issue #8.4: digits alone are hex, as maps prints them, and the reading is said; 0d is decimal."""
+    hexed = run("pagemap", str(dumpfile), "--vaddr", "8192000", "--format", "csv", *PINNED)
+    assert hexed.exit_code == 0
+    assert ("ptetool: note: --vaddr 8192000 read as hex 0x8192000 (an address is hexadecimal, as /proc/PID/maps "
+            "prints it (7f0000000000, 0x7f0000000000); 0d marks a decimal one (0d140737488351232, what $((...)) "
+            "gives)); for the decimal 8192000 (0x7d0000) write 0d8192000\n") in hexed.stderr
+    assert hexed.stdout.splitlines()[1].split(",")[1] == "0x0000000008192000"
+    decimal = run("pagemap", str(dumpfile), "--vaddr", "0d8192000", "--format", "csv", *PINNED)
+    assert decimal.stdout.splitlines()[1].split(",")[1] == "0x00000000007d0000" and "read as" not in decimal.stderr
+    real = str(0x7F0000001000)  # what --vaddr $((0x7f0000001000)) passes
+    refused = run("pagemap", str(dumpfile), "--vaddr", real, *PINNED)
+    assert refused.exit_code == 2
+    assert (f"--vaddr {real}: read as hex (an address is hexadecimal" in refused.stderr
+            and f"as a decimal it would be 0x7f0000001000: write 0d{real} or 0x7f0000001000" in refused.stderr)
+    lettered = run("pagemap", str(dumpfile), "--vaddr", "7f0000001000", "--format", "csv", *PINNED)
+    assert lettered.exit_code == 0 and "read as" not in lettered.stderr
