@@ -603,7 +603,9 @@ class Piece:
 class StreamSource:
     """Records from a dump: a regular file, a pipe or stdin. Trailing bytes are counted, not dropped.
 
-    Record ``index`` describes the page at ``vaddr_base + index * page_size``.
+    Record ``index`` describes the page at ``vaddr_base + index * page_size``. With --range or --vma
+    only the spans of records inside them are read: a regular file seeks to each, a pipe reads past
+    the rest.
     """
 
     def __init__(self, stream: BinaryIO, name: str, vaddr: int, page_size: int, vmas: Sequence[Vma] | None,
@@ -611,26 +613,43 @@ class StreamSource:
         self.stream, self.name, self.vaddr_base, self.page_size = stream, name, vaddr, page_size
         self.vmas = list(vmas) if vmas is not None else None
         self.range = lo_hi
-        # --vma with --maps: only records inside the chosen mappings
-        self.only: list[int] | None = None
-        if wanted and self.vmas is not None:
-            chosen = {id(v) for v in select_vmas(self.vmas, wanted)}
-            self.only = [i for i, v in enumerate(self.vmas) if id(v) in chosen]
-        self.records = 0  # whole records read
+        self.records = 0  # whole records read (or passed by a seek)
         self.trailing = 0  # bytes after the last whole record
+        self.short: list[str] = []  # chosen spans the dump does not hold (said on stderr)
+        # (first record, stop record, what it is): the parts of the dump to read; None reads it all
+        self.spans: list[tuple[int, int, str]] | None = None
+        if wanted and self.vmas is not None:
+            self.spans = [span for v in select_vmas(self.vmas, wanted) for span in self._span(v.start, v.end,
+                                                                                            f"--vma {v.label()}")]
+        elif lo_hi is not None:
+            self.spans = self._span(lo_hi[0], lo_hi[1], "--range")
         self.total: int | None = None
         with contextlib.suppress(OSError, ValueError, io.UnsupportedOperation):
             st = os.fstat(stream.fileno())
-            if stat.S_ISREG(st.st_mode):
-                self.total = st.st_size // RECORD_BYTES
+            if stat.S_ISREG(st.st_mode) and st.st_size:  # /proc/PID/pagemap says 0: size unknown
+                size = st.st_size // RECORD_BYTES
+                self.total = size if self.spans is None else sum(
+                    max(0, min(stop, size) - first) for first, stop, _ in self.spans)
+
+    def _span(self, lo: int, hi: int, what: str) -> list[tuple[int, int, str]]:
+        """The records of [lo, hi) clipped to --range, or a note that the dump starts after it."""
+        if self.range is not None:
+            lo, hi = max(lo, self.range[0]), min(hi, self.range[1])
+        ps, base = self.page_size, self.vaddr_base
+        first, stop = max(0, -(-(lo - base) // ps)), (hi - base) // ps if hi > base else 0
+        if first >= stop:
+            if lo < hi:
+                self.short.append(f"{what}: lies below the dump's first record ({base:#x}, --vaddr)")
+            return []
+        return [(first, stop, what)]
 
     @property
     def labelled(self) -> bool:
         return self.vmas is not None
 
     def _skip_to(self, index: int) -> None:
-        """Start at record ``index``: seek a regular file, read past it otherwise."""
-        if index <= 0:
+        """Go on at record ``index`` (at or after the current one): seek a regular file, read past it otherwise."""
+        if index <= self.records:
             return
         try:
             self.stream.seek(index * RECORD_BYTES)
@@ -638,7 +657,7 @@ class StreamSource:
             return
         except (OSError, io.UnsupportedOperation, ValueError):
             pass
-        left = index * RECORD_BYTES
+        left = (index - self.records) * RECORD_BYTES
         while left:
             data = self.stream.read(min(left, CHUNK_RECORDS * RECORD_BYTES))
             if not data:
@@ -650,15 +669,26 @@ class StreamSource:
                 return
 
     def pieces(self) -> Iterator[Piece]:
-        ps = self.page_size
-        stop: int | None = None
-        if self.range is not None:
-            lo, hi = self.range
-            first = max(0, -(-(lo - self.vaddr_base) // ps))
-            stop = max(first, (hi - self.vaddr_base) // ps) if hi > self.vaddr_base else 0
+        if self.spans is None:
+            yield from self._read(None)
+            return
+        for first, stop, what in self.spans:
             self._skip_to(first)
             if self.trailing:
                 return
+            read_from = self.records
+            yield from self._read(stop)
+            got = self.records - read_from if self.records > first else 0
+            if got < stop - first:
+                start = self.vaddr_base + first * self.page_size
+                end = self.vaddr_base + self.records * self.page_size
+                self.short.append(f"{what}: not in the dump, which ends before {start:#x}" if not got else
+                                  f"{what}: the dump ends at {end:#x}, after {got} of its {stop - first} pages")
+            if self.trailing:
+                return
+
+    def _read(self, stop: int | None) -> Iterator[Piece]:
+        """Whole records from the current position up to record ``stop`` (or the end)."""
         while stop is None or self.records < stop:
             want = CHUNK_RECORDS if stop is None else min(CHUNK_RECORDS, stop - self.records)
             try:
@@ -738,7 +768,6 @@ class PidSource:
 
     vaddr_base = 0  # record index * page size is the address
     labelled = True
-    only = None
 
     def __init__(self, pid: int, vmas: Sequence[Vma], wanted: Sequence[str], lo_hi: tuple[int, int] | None,
                  page_size: int) -> None:
@@ -1251,10 +1280,6 @@ def batches(source: StreamSource | PidSource, rules: Rules, zeroed_rule: bool,
 
     def decoded() -> Iterator[tuple[U64, I64, Any, Keyed, IP]]:
         for raw, index, vma in chunks():
-            if source.only is not None and vma is not None:
-                sel = np.flatnonzero(np.isin(vma, source.only))
-                if len(sel) < len(raw):
-                    raw, index, vma = raw[sel], index[sel], vma[sel]
             keyed = key_chunk(raw, rules, zeroed_rule)
             yield raw, index, vma, keyed, run_starts(keyed.key, index, vma)
 

@@ -255,3 +255,48 @@ def test_address_rule_says_how_a_bare_number_was_read(dumpfile: Path) -> None:
             and f"as a decimal it would be 0x7f0000001000: write 0d{real} or 0x7f0000001000" in refused.stderr)
     lettered = run("pagemap", str(dumpfile), "--vaddr", "7f0000001000", "--format", "csv", *PINNED)
     assert lettered.exit_code == 0 and "read as" not in lettered.stderr
+
+
+def test_vma_seeks_in_a_file_and_reads_past_in_a_pipe(tmp_path: Path) -> None:
+    """Issue #8.1: --vma on a file reads only the mapping's records (a sparse 8 GiB dump takes no time)."""
+    path = tmp_path / "huge.bin"
+    with open(path, "wb") as out:
+        out.truncate(8 << 30)  # 2^30 records of 0, sparse
+        out.seek((1 << 30) - 4 << 3)
+        out.write(dump([ANON, GUARD]))
+    maps = tmp_path / "maps"
+    top = (1 << 30) - 4 << 12
+    maps.write_text(f"{0:x}-{top:x} rw-p 00000000 00:00 0\n{top:x}-{top + 0x2000:x} rw-p 00000000 00:00 0 [heap]\n")
+    args = ["pagemap", str(path), "--maps", str(maps), "--vaddr", "0x0", "--vma", "[heap]", "--format", "ndjson",
+            "--kernel", "6.18", "--kconfig", "allyes", "--phys-bits", "46", "--no-la57"]
+    result = subprocess.run([sys.executable, "-m", "ptetool", *args], capture_output=True, text=True, timeout=30)
+    assert [(r["index"], r["class"]) for r in records(result.stdout)] == [((1 << 30) - 4, "present"),
+                                                                          ((1 << 30) - 3, "pte_marker")]
+    piped = run(*args[:1], "-", *args[2:], stdin=dump([0] * 8))
+    assert piped.exit_code == 0 and piped.stdout == ""
+    assert (f"ptetool: note: --vma {top:016x}-{top + 0x2000:016x} rw-p [heap]: not in the dump, which ends "
+            f"before {top:#x}\n") in piped.stderr
+
+
+def test_vma_and_range_outside_a_dump_say_so(tmp_path: Path) -> None:
+    """Issue #8.5: a mapping or range the dump does not hold gets a note, not a silent empty summary."""
+    path = tmp_path / "dump.bin"
+    path.write_bytes(dump([ANON, ANON + 1]))
+    maps = tmp_path / "maps"
+    maps.write_text("7f0000000000-7f0000002000 rw-p 00000000 00:00 0\n"
+                    "7f0000010000-7f0000011000 rw-p 00000000 00:00 0 [stack]\n")
+    result = run("pagemap", str(path), "--maps", str(maps), "--vaddr", "7f0000000000", "--vma", "[stack]",
+                 "--format", "summary", *PINNED)
+    assert ("ptetool: note: --vma 00007f0000010000-00007f0000011000 rw-p [stack]: not in the dump, which ends "
+            "before 0x7f0000010000\n") in result.stderr
+    below = run("pagemap", str(path), "--vaddr", "7f0000000000", "--range", "1000-2000", "--format", "csv", *PINNED)
+    assert "ptetool: note: --range: lies below the dump's first record (0x7f0000000000, --vaddr)\n" in below.stderr
+
+
+def test_vma_on_a_real_pipe_reads_past_the_records_before_it(tmp_path: Path) -> None:
+    maps = tmp_path / "maps"
+    maps.write_text("a000-c000 rw-p 00000000 00:00 0 [heap]\n")
+    raw = dump([0] * 10 + [ANON, GUARD] + [0] * 4)
+    result = subprocess.run([sys.executable, "-m", "ptetool", "pagemap", "-", "--maps", str(maps), "--vaddr", "0",
+                             "--vma", "[heap]", "--format", "ndjson", *PINNED], input=raw, capture_output=True)
+    assert [(r["index"], r["class"]) for r in records(result.stdout.decode())] == [(10, "present"), (11, "pte_marker")]
