@@ -557,7 +557,8 @@ def select_vmas(vmas: Sequence[Vma], wanted: Sequence[str]) -> list[Vma]:
         if not hits:
             names = sorted({v.name for v in vmas})
             shown = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "")
-            raise UsageError(f"--vma {token!r}: no mapping has that name or holds that address; names: {shown}")
+            raise UsageError(f"--vma {token!r}: no mapping has that name or holds that address; "
+                             + (f"names: {shown}" if names else "there are no mappings at all"))
         chosen |= hits
     return [vmas[i] for i in sorted(chosen)]
 
@@ -746,20 +747,65 @@ def has_cap_sys_admin() -> bool:
     return False
 
 
+PF_KTHREAD = 0x00200000  # include/linux/sched.h (6.12): the task is a kernel thread
+
+
+@dataclass(frozen=True)
+class ProcState:
+    """What /proc/PID/stat says of a process: its name, state letter, and whether it is a kernel thread."""
+
+    comm: str
+    state: str
+    kthread: bool
+
+
+def proc_state(pid: int) -> ProcState | None:
+    """fs/proc/array.c do_task_stat: 'pid (comm) state ppid ... flags' (flags is field 9); None if gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat_file:
+            text = stat_file.read()
+    except OSError:
+        return None
+    comm = text[text.find("(") + 1: text.rfind(")")]
+    rest = text[text.rfind(")") + 2:].split()
+    try:
+        return ProcState(comm, rest[0], bool(int(rest[6]) & PF_KTHREAD))
+    except (IndexError, ValueError):
+        return None
+
+
+def why_no_memory(pid: int) -> str | None:
+    """Why a process has no user memory to read: gone, a zombie, or a kernel thread; None if it has."""
+    state = proc_state(pid)
+    if state is None:
+        return f"--pid {pid}: no such process"
+    if state.state in ("Z", "X"):
+        return (f"--pid {pid} ({state.comm}) is a zombie: it has exited and its memory is gone; only its "
+                "parent's wait() is pending")
+    if state.kthread:
+        return f"--pid {pid} ({state.comm}) is a kernel thread: it has no user address space, so no pagemap"
+    return None
+
+
 def _proc_error(pid: int, what: str, exc: OSError) -> WorkError:
     import errno
 
     if exc.errno in (errno.ENOENT, errno.ESRCH):
-        return WorkError(f"--pid {pid}: no such process")
+        return WorkError(why_no_memory(pid) or f"--pid {pid}: no such process")
     return WorkError(f"cannot read /proc/{pid}/{what}: {exc.strerror or exc}")
 
 
 def read_proc_maps(pid: int) -> list[Vma]:
+    """The mappings of a live process; a kernel thread or zombie (whose maps are empty) is an error saying so."""
     try:
         with open(f"/proc/{pid}/maps") as maps:
             text = maps.read()
     except OSError as exc:
         raise _proc_error(pid, "maps", exc) from None
+    if not text.strip():
+        why = why_no_memory(pid)
+        if why:
+            raise WorkError(why)
     return parse_maps(text, f"/proc/{pid}/maps")
 
 
@@ -785,6 +831,7 @@ class PidSource:
         self.records = 0
         self.trailing = 0
         self.short: list[str] = []  # mappings the kernel gave fewer records than pages
+        self.exited: tuple[int, int] | None = None  # (address, records read) where the process went away
         try:
             self.fd = os.open(f"/proc/{pid}/pagemap", os.O_RDONLY | os.O_CLOEXEC)
         except OSError as exc:
@@ -814,6 +861,9 @@ class PidSource:
                         self.records += whole
                         yield Piece(memoryview(data)[: whole * RECORD_BYTES], index, vma_id)
                         index += whole
+                    if whole < want and why_no_memory(self.pid):
+                        self.exited = (index * ps, self.records)  # its mm is gone: nothing more to read
+                        return
                     if whole < want:
                         v = self.vmas[vma_id]
                         if v.name != "[vsyscall]":  # above TASK_SIZE: pagemap has no records there

@@ -6,9 +6,11 @@ import csv
 import io
 import json
 import os
+import re
 import struct
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -300,3 +302,59 @@ def test_vma_on_a_real_pipe_reads_past_the_records_before_it(tmp_path: Path) -> 
     result = subprocess.run([sys.executable, "-m", "ptetool", "pagemap", "-", "--maps", str(maps), "--vaddr", "0",
                              "--vma", "[heap]", "--format", "ndjson", *PINNED], input=raw, capture_output=True)
     assert [(r["index"], r["class"]) for r in records(result.stdout.decode())] == [(10, "present"), (11, "pte_marker")]
+
+
+def _child(code: str) -> subprocess.Popen[bytes]:
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
+    assert child.stdout is not None
+    child.stdout.readline()  # ready
+    return child
+
+
+def test_a_process_that_exits_while_read_makes_partial_output_and_exit_1(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue #8.2: said once, with the address and the records read, and exit 1."""
+    child = _child("import mmap, time; m = mmap.mmap(-1, 1 << 20); m[:1] = b'x'; print(flush=True); "
+                   "time.sleep(60)")
+    real_pread = os.pread
+    calls = []
+
+    def pread_then_exit(fd: int, n: int, offset: int) -> bytes:
+        calls.append(offset)
+        if len(calls) == 3:  # mid-read: the process exits and is reaped
+            child.kill()
+            child.wait()
+        return real_pread(fd, n, offset)
+
+    monkeypatch.setattr(os, "pread", pread_then_exit)
+    result = run("pagemap", "--pid", str(child.pid), "--format", "summary", "--no-runs", *PINNED)
+    assert result.exit_code == 1
+    assert result.stderr.count("exited while being read") == 1
+    assert re.search(rf"ptetool: process {child.pid} exited while being read: the output is partial, it stops at "
+                     r"0x[0-9a-f]+ after \d+ records\n", result.stderr)
+    assert re.search(rf"^partial: process {child.pid} exited at 0x[0-9a-f]+ after \d+ records$", result.stdout, re.M)
+    assert "pagemap ended at" not in result.stderr  # no note per remaining mapping
+
+
+def test_kernel_threads_and_zombies_are_named() -> None:
+    """Issue #8.3: not 'no such process'; and --vma never lists an empty set of names."""
+    kthreads = [pid for pid in range(1, 200) if (st := pm.proc_state(pid)) is not None and st.kthread]
+    if not kthreads:
+        pytest.skip("no kernel thread visible in this PID namespace")
+    state = pm.proc_state(kthreads[0])
+    assert state is not None
+    kthread = run("pagemap", "--pid", str(kthreads[0]), "--vma", "[heap]", *PINNED)
+    assert (kthread.exit_code, kthread.stderr) == (
+        1, f"ptetool: --pid {kthreads[0]} ({state.comm}) is a kernel thread: it has no user address space, so no "
+        "pagemap\n")
+    zombie = subprocess.Popen([sys.executable, "-c", "pass"])
+    deadline = time.monotonic() + 10
+    while (pm.proc_state(zombie.pid) or pm.ProcState("", "R", False)).state != "Z" and time.monotonic() < deadline:
+        time.sleep(0.02)
+    try:
+        result = run("pagemap", "--pid", str(zombie.pid), "--vma", "[heap]", *PINNED)
+        assert result.exit_code == 1
+        comm = pm.proc_state(zombie.pid).comm  # type: ignore[union-attr]
+        assert result.stderr == (f"ptetool: --pid {zombie.pid} ({comm}) is a zombie: it has exited and its memory "
+                                 "is gone; only its parent's wait() is pending\n")
+    finally:
+        zombie.wait()
