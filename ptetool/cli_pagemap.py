@@ -41,8 +41,10 @@ def pagemap_options(func: F) -> F:
         click.option("--maps", type=click.Path(dir_okay=False), metavar="FILE",
                      help="Label a dump's records with the mappings of a saved /proc/PID/maps."),
         click.option("--filter", "filters", multiple=True, metavar="NAME[,NAME]...",
-                     help="Keep records of any of these classes or flags (present, swap, pte_marker, uffd_wp, "
-                     "guard_region, ..., zeroed, problems); several --filter options must all hold."),
+                     help="Keep records of any of these: a class (none, present, swap, pte_marker, "
+                     "migration, device_private, device_exclusive, hwpoison, swapin_error, invalid), a pagemap bit "
+                     "(pm_present, pm_swap, pm_file, pm_mmap_exclusive, pm_uffd_wp, pm_guard_region, "
+                     "pm_soft_dirty), zeroed or problems. Several --filter options must all hold."),
         click.option("--kpageflags", is_flag=True,
                      help="Join present pages with their /proc/kpageflags flags (root only)."),
         click.option("--assume-zeroed/--no-assume-zeroed", "assume_zeroed", default=None,

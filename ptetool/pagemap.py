@@ -1183,9 +1183,14 @@ def run_starts(key: IP, index: I64, vma: Any) -> IP:
 
 # --- --filter --------------------------------------------------------------------------------------
 
-FLAG_FILTERS: dict[str, int] = {"soft_dirty": 0, "mmap_exclusive": 1, "uffd_wp": 2, "guard_region": 3,
-                                "file": 6, "swap": 7, "present": 8}
+# A record's pagemap bits by the kernel's own names (PM_SOFT_DIRTY, ..., PM_PRESENT, lower-cased): the
+# pm_ prefix keeps "pm_swap" (the PM_SWAP bit) apart from the class "swap" (a real swap entry), and
+# "pm_present" apart from the class "present". Positions count from FLAG_LSB, as flags9 holds them.
+FLAG_FILTERS: dict[str, int] = {"pm_soft_dirty": 0, "pm_mmap_exclusive": 1, "pm_uffd_wp": 2, "pm_guard_region": 3,
+                                "pm_file": 6, "pm_swap": 7, "pm_present": 8}
 EXTRA_FILTERS = ("zeroed", "problems")
+# Earlier spellings of the bits whose bare name is no class: still accepted, not listed.
+FLAG_ALIASES = {name.removeprefix("pm_"): name for name in FLAG_FILTERS if name.removeprefix("pm_") not in CLASSES}
 
 
 def filter_names() -> tuple[str, ...]:
@@ -1197,10 +1202,13 @@ def parse_filters(options: Sequence[str]) -> tuple[frozenset[str], ...]:
     groups: list[frozenset[str]] = []
     known = filter_names()
     for option in options:
-        names = frozenset(n.strip() for n in option.split(",") if n.strip())
+        names = frozenset(FLAG_ALIASES.get(n.strip(), n.strip()) for n in option.split(",") if n.strip())
         bad = sorted(names - set(known))
         if bad or not names:
-            raise UsageError(f"--filter {option!r}: {'unknown name ' + repr(bad[0]) if bad else 'no name'}; "
+            hint = ""
+            if bad and f"pm_{bad[0]}" in FLAG_FILTERS:
+                hint = f" (the {bad[0]} class is spelt {bad[0]}; the PM_{bad[0].upper()} bit is pm_{bad[0]})"
+            raise UsageError(f"--filter {option!r}: {'unknown name ' + repr(bad[0]) if bad else 'no name'}{hint}; "
                              f"choose from {', '.join(known)}")
         groups.append(names)
     return tuple(groups)

@@ -358,3 +358,20 @@ def test_kernel_threads_and_zombies_are_named() -> None:
                                  "is gone; only its parent's wait() is pending\n")
     finally:
         zombie.wait()
+
+
+def test_filter_bits_and_classes_do_not_collide(dumpfile: Path) -> None:
+    """Issue #8.7: pm_swap selects the PM_SWAP bit (markers too); swap the class (real swap entries)."""
+    bit = run("pagemap", str(dumpfile), "--filter", "pm_swap", "--format", "ndjson", *PINNED)
+    cls = run("pagemap", str(dumpfile), "--filter", "swap", "--format", "ndjson", *PINNED)
+    by_bit, by_cls = records(bit.stdout), records(cls.stdout)
+    assert by_bit and {r["class"] for r in by_cls} == {"swap"}
+    assert all(r["fields"]["swap"] == 1 for r in by_bit)  # type: ignore[index]
+    assert len(by_bit) > len(by_cls) and {r["class"] for r in by_bit} > {"swap"}
+    present = run("pagemap", str(dumpfile), "--filter", "pm_present", "--format", "ndjson", *PINNED)
+    assert all(r["fields"]["present"] == 1 for r in records(present.stdout))  # type: ignore[index]
+    helptext = run("pagemap", "--help").stdout
+    for name in ("pm_swap", "pm_present", "pm_uffd_wp"):
+        assert helptext.count(name) == 1
+    bad = run("pagemap", str(dumpfile), "--filter", "dirty", *PINNED)
+    assert bad.exit_code == 2
