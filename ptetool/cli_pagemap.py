@@ -144,7 +144,7 @@ def pagemap_cmd(file: str | None, pid: int | None, range_: str | None, vma: tupl
         else:
             _table(records, rules, vmas, source.labelled, zeroed_rule, kpageflags, color, ascii_only, progress)
         progress.close()
-    if fmt == "summary" and getattr(source, "exited", None) is not None:
+    if fmt == "summary" and source.exited is not None:
         term.out(f"partial: process {pid} exited at {source.exited[0]:#x} after {source.exited[1]} records")
     _notes(source, stats, zeroed_rule, pid is not None, fmt, rules, arch)
 
@@ -276,7 +276,7 @@ def _notes(source: Any, stats: Any, zeroed_rule: bool, live: bool, fmt: str, rul
     if source.trailing:
         raise WorkError(f"truncated pagemap record: {source.records} whole records read, "
                         f"{source.trailing} trailing bytes")
-    exited = getattr(source, "exited", None)
+    exited = source.exited
     if exited is not None:
         raise WorkError(f"process {source.pid} exited while being read: the output is partial, it stops at "
                         f"{exited[0]:#x} after {exited[1]} records")

@@ -609,6 +609,8 @@ class StreamSource:
     the rest.
     """
 
+    exited: tuple[int, int] | None = None  # a dump never goes away midway (see PidSource)
+
     def __init__(self, stream: BinaryIO, name: str, vaddr: int, page_size: int, vmas: Sequence[Vma] | None,
                  lo_hi: tuple[int, int] | None, wanted: Sequence[str] = ()) -> None:
         self.stream, self.name, self.vaddr_base, self.page_size = stream, name, vaddr, page_size
