@@ -140,7 +140,7 @@ def pagemap_cmd(file: str | None, pid: int | None, range_: str | None, vma: tupl
                 writer.feed(batch)
             writer.finish()
         elif fmt == "summary":
-            _summary(records, rules, vmas, zeroed_rule, ps, runs, color, ascii_only, progress)
+            _summary(records, rules, vmas, zeroed_rule, ps, runs, color, ascii_only, progress, lo_hi)
         else:
             _table(records, rules, vmas, source.labelled, zeroed_rule, kpageflags, color, ascii_only, progress)
         progress.close()
@@ -190,7 +190,7 @@ def _open_input(file: str | None, stack: ExitStack) -> tuple[Any, str]:
 
 
 def _summary(records: Iterator[Any], rules: Any, vmas: Any, zeroed_rule: bool, page_size: int, runs: bool,
-             color: str, ascii_only: bool, progress: term.Progress) -> None:
+             color: str, ascii_only: bool, progress: term.Progress, clip: tuple[int, int] | None) -> None:
     from ptetool.pagemap import SummaryBuilder
     from ptetool.render import pagemap_views as views
 
@@ -212,14 +212,14 @@ def _summary(records: Iterator[Any], rules: Any, vmas: Any, zeroed_rule: bool, p
         term.out("")
     if term.stdout_is_terminal():
         use_color = term.wants_color(color)
-        view = views.summary_renderable(summary, rules, vmas, ascii_only)
+        view = views.summary_renderable(summary, rules, vmas, ascii_only, clip)
         console = term.stream_console(use_color)
         wide = console.measure(view, options=console.options.update_width(1 << 16)).maximum
         if wide > console.width:  # wider than the screen: let the terminal (or less -S) cut, not rich squeeze
             console = term.stream_console(use_color, width=wide)
         console.print(view)
     else:
-        term.out("\n".join(views.summary_text(summary, rules, vmas)))
+        term.out("\n".join(views.summary_text(summary, rules, vmas, clip)))
 
 
 def _table(records: Iterator[Any], rules: Any, vmas: Any, labelled: bool, zeroed_rule: bool, with_kpf: bool,

@@ -276,6 +276,8 @@ INVALID_MASK = sum(P[p.name] for p in PROBLEMS if p.invalid)
 SLOW_MASK = sum(P[p.name] for p in PROBLEMS if p.slow)
 ZEROED_MASK = sum(P[n] for n in ("pfn_zeroed", "swap_zeroed", "swap_zeroed_guard", "swap_zeroed_file",
                                   "swap_zeroed_uffd"))
+# Hidden swap-format records whose class is a guess (a guard marker is certain: PM_GUARD_REGION says so).
+ASSUMED_MASK = sum(P[n] for n in ("swap_zeroed", "swap_zeroed_file", "swap_zeroed_uffd"))
 
 
 def _problem_texts(value: int, pmask: int, rules: Rules, cls_of_type: str) -> list[str]:
@@ -1726,6 +1728,8 @@ class Counts:
     flags: list[int] = field(default_factory=lambda: [0] * 9)
     zeroed: int = 0
     problems: int = 0
+    # of classes[i], how many are hidden swap-format records whose class was assumed
+    assumed: list[int] = field(default_factory=lambda: [0] * len(CLASSES))
 
     def add(self, other: Counts) -> None:
         self.pages += other.pages
@@ -1733,6 +1737,7 @@ class Counts:
         self.flags = [a + b for a, b in zip(self.flags, other.flags, strict=True)]
         self.zeroed += other.zeroed
         self.problems += other.problems
+        self.assumed = [a + b for a, b in zip(self.assumed, other.assumed, strict=True)]
 
 
 class Run(NamedTuple):
@@ -1843,15 +1848,19 @@ class SummaryBuilder:
                                minlength=nv * 512).reshape(nv, 512) @ _bit_matrix()
         zeroed = np.bincount(local, weights=lengths * (tables.zeroed[safe] * pfn_key), minlength=nv)
         other = np.bincount(local, weights=lengths * (tables.other[safe] * pfn_key), minlength=nv)
+        assumed: Any = np.zeros((nv, len(CLASSES)))
         if len(batch.swap_idx):
             swap_local = local[np.searchsorted(starts, batch.swap_idx, side="right") - 1]
             zeroed += np.bincount(swap_local, weights=(batch.swap_pm & np.uint32(ZEROED_MASK)) != 0, minlength=nv)
             other += np.bincount(swap_local, weights=(batch.swap_pm & np.uint32(0xFFFFFFFF & ~ZEROED_MASK)) != 0,
                                  minlength=nv)
+            assumed = np.bincount(swap_local * len(CLASSES) + batch.cls[batch.swap_idx],
+                                  weights=(batch.swap_pm & np.uint32(ASSUMED_MASK)) != 0,
+                                  minlength=nv * len(CLASSES)).reshape(nv, len(CLASSES))
         rows = zip(vmas.tolist(), pages.astype(np.int64).tolist(), by_class.astype(np.int64).tolist(),
                    by_flags.astype(np.int64).tolist(), zeroed.astype(np.int64).tolist(),
-                   other.astype(np.int64).tolist(), strict=True)
-        for v, p, c, f, z, o in rows:
+                   other.astype(np.int64).tolist(), assumed.astype(np.int64).tolist(), strict=True)
+        for v, p, c, f, z, o, a in rows:
             counts = self.per_vma.get(v)
             if counts is None:
                 counts = self.per_vma[v] = Counts()
@@ -1860,6 +1869,7 @@ class SummaryBuilder:
             counts.flags = [a + b for a, b in zip(counts.flags, f, strict=True)]
             counts.zeroed += z
             counts.problems += o
+            counts.assumed = [x + y for x, y in zip(counts.assumed, a, strict=True)]
         if batch.kpf is not None:
             words, times = np.unique(batch.kpf, return_counts=True)
             self.kpf = self.kpf if self.kpf is not None else {}

@@ -375,3 +375,27 @@ def test_filter_bits_and_classes_do_not_collide(dumpfile: Path) -> None:
         assert helptext.count(name) == 1
     bad = run("pagemap", str(dumpfile), "--filter", "dirty", *PINNED)
     assert bad.exit_code == 2
+
+
+def test_hidden_swap_records_are_not_summarised_as_swap(tmp_path: Path) -> None:
+    """Issue #8.6: without CAP_SYS_ADMIN a uffd-wp marker and a swapped page read the same."""
+    pm_swap, pm_uffd, pm_guard = 1 << 62, 1 << 57, 1 << 58
+    path = tmp_path / "dump.bin"
+    path.write_bytes(dump([pm_swap, pm_swap | pm_uffd, pm_swap | pm_uffd, pm_swap | pm_guard, ANON, 0]))
+    lines = run("pagemap", str(path), "--format", "summary", "--no-runs", *PINNED).stdout.splitlines()
+    assert lines[0].split() == ["mapping", "perms", "pages", "none", "present", "pte_marker", "hidden",
+                                "mmap_exclusive", "uffd_wp", "guard_region", "zeroed", "name"]
+    assert lines[1].split() == ["total", "6", "1", "1", "1", "3", "1", "2", "1", "4"]
+    assert lines[2].startswith("hidden: 3 swap-format pages whose type and offset pagemap hid (no CAP_SYS_ADMIN)")
+
+
+def test_range_summary_shows_the_range_counted(tmp_path: Path) -> None:
+    """Issue #8.8: the mapping column gives the bounds actually counted, not the whole mapping's."""
+    path = tmp_path / "dump.bin"
+    path.write_bytes(dump([ANON] * 8))
+    maps = tmp_path / "maps"
+    maps.write_text("7f0000000000-7f0000008000 rw-p 00000000 00:00 0\n")
+    result = run("pagemap", str(path), "--maps", str(maps), "--vaddr", "7f0000000000",
+                 "--range", "7f0000002000-7f0000005000", "--format", "summary", "--no-runs", *PINNED)
+    rows = result.stdout.splitlines()
+    assert rows[1].split()[:3] == ["00007f0000002000-00007f0000005000", "rw-p", "3"]

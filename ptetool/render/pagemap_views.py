@@ -181,29 +181,34 @@ class SummaryColumns:
     flags: tuple[int, ...]
     zeroed: bool
     problems: bool
+    hidden: bool  # hidden swap-format pages whose class is only assumed: their own column, not counted as swap
 
 
 def summary_columns(summary: Summary) -> SummaryColumns:
     """Only the classes and flags that occur, so the table stays narrow."""
     total = summary.total
     return SummaryColumns(
-        classes=tuple(i for i in range(len(CLASSES)) if total.classes[i]) or (0,),
+        classes=tuple(i for i in range(len(CLASSES)) if total.classes[i] - total.assumed[i]) or (0,),
         flags=tuple(i for i in FLAG_COLUMNS if total.flags[i]),
         zeroed=bool(total.zeroed),
         problems=bool(total.problems),
+        hidden=any(total.assumed),
     )
 
 
-def summary_rows(summary: Summary, rules: Rules, vmas: Sequence[Vma] | None
+def summary_rows(summary: Summary, rules: Rules, vmas: Sequence[Vma] | None, clip: tuple[int, int] | None = None
                  ) -> tuple[list[str], list[list[str]], list[str]]:
-    """Header, one row per mapping, and the total row: the cells both summary views show."""
+    """Header, one row per mapping, and the total row: the cells both summary views show. With ``clip``
+    (--range), a mapping's bounds are the part of it that was counted."""
     cols = summary_columns(summary)
     names = rules.flag_names
-    header = ["mapping", "perms", "pages", *(CLASSES[i] for i in cols.classes), *(names[i] for i in cols.flags),
-              *(["zeroed"] if cols.zeroed else []), *(["problems"] if cols.problems else []), "name"]
+    header = ["mapping", "perms", "pages", *(CLASSES[i] for i in cols.classes), *(["hidden"] if cols.hidden else []),
+              *(names[i] for i in cols.flags), *(["zeroed"] if cols.zeroed else []),
+              *(["problems"] if cols.problems else []), "name"]
 
     def cells(counts: Counts) -> list[str]:
-        return [str(counts.pages), *(str(counts.classes[i]) for i in cols.classes),
+        return [str(counts.pages), *(str(counts.classes[i] - counts.assumed[i]) for i in cols.classes),
+                *([str(sum(counts.assumed))] if cols.hidden else []),
                 *(str(counts.flags[i]) for i in cols.flags), *([str(counts.zeroed)] if cols.zeroed else []),
                 *([str(counts.problems)] if cols.problems else [])]
 
@@ -212,22 +217,33 @@ def summary_rows(summary: Summary, rules: Rules, vmas: Sequence[Vma] | None
         for vma_id, counts in summary.per_vma:
             if vma_id >= 0:
                 vma = vmas[vma_id]
-                rows.append([f"{vma.start:016x}-{vma.end:016x}", vma.perms, *cells(counts), vma.name])
+                lo, hi = (vma.start, vma.end) if clip is None else (max(vma.start, clip[0]), min(vma.end, clip[1]))
+                rows.append([f"{lo:016x}-{hi:016x}", vma.perms, *cells(counts), vma.name])
             else:
                 rows.append(["(no mapping)", "", *cells(counts), ""])
     total = ["total", "", *cells(summary.total), ""]
     return header, rows, total
 
 
-def summary_text(summary: Summary, rules: Rules, vmas: Sequence[Vma] | None) -> Iterator[str]:
-    header, rows, total = summary_rows(summary, rules, vmas)
+def summary_text(summary: Summary, rules: Rules, vmas: Sequence[Vma] | None,
+                 clip: tuple[int, int] | None = None) -> Iterator[str]:
+    header, rows, total = summary_rows(summary, rules, vmas, clip)
     table = [header, *rows, total]
     widths = [max(len(r[c]) for r in table) for c in range(len(header) - 1)]
     numeric = range(2, len(header) - 1)
     for r in table:
         cells = [r[c].rjust(widths[c]) if c in numeric else r[c].ljust(widths[c]) for c in range(len(header) - 1)]
         yield ("  ".join(cells) + "  " + r[-1]).rstrip()
+    yield from _hidden_lines(summary)
     yield from _kpf_lines(summary)
+
+
+def _hidden_lines(summary: Summary) -> Iterator[str]:
+    hidden = sum(summary.total.assumed)
+    if hidden:
+        yield (f"hidden: {hidden} swap-format pages whose type and offset pagemap hid (no CAP_SYS_ADMIN): each "
+               "may be a swapped-out page, a uffd-wp PTE marker or a migration entry; they are not counted as "
+               "swap above (the runs and records name the class assumed)")
 
 
 def _kpf_lines(summary: Summary) -> Iterator[str]:
@@ -236,14 +252,14 @@ def _kpf_lines(summary: Summary) -> Iterator[str]:
         yield "kpageflags of present pages: " + (", ".join(f"{name} {n}" for name, n in ranked) or "none read")
 
 
-def summary_renderable(summary: Summary, rules: Rules, vmas: Sequence[Vma] | None, ascii_only: bool = False
-                       ) -> RenderableType:
+def summary_renderable(summary: Summary, rules: Rules, vmas: Sequence[Vma] | None, ascii_only: bool = False,
+                       clip: tuple[int, int] | None = None) -> RenderableType:
     from rich import box
     from rich.console import Group
     from rich.table import Table
     from rich.text import Text
 
-    header, rows, total = summary_rows(summary, rules, vmas)
+    header, rows, total = summary_rows(summary, rules, vmas, clip)
     table = Table(box=box.ASCII if ascii_only else box.SIMPLE_HEAD, show_footer=False, pad_edge=False)
     for c, name in enumerate(header):
         justify: Literal["left", "right"] = "right" if 2 <= c < len(header) - 1 else "left"
@@ -253,7 +269,7 @@ def summary_renderable(summary: Summary, rules: Rules, vmas: Sequence[Vma] | Non
         table.add_row(*r)
     table.add_row(*total, style="bold", end_section=False)
     parts: list[RenderableType] = [table]
-    parts += [Text(line) for line in _kpf_lines(summary)]
+    parts += [Text(line) for line in (*_hidden_lines(summary), *_kpf_lines(summary))]
     return Group(*parts)
 
 
