@@ -57,6 +57,11 @@ def pagemap_options(func: F) -> F:
         click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
                      help="Colour: auto colours a terminal unless NO_COLOR is set."),
         click.option("--ascii", "ascii_only", is_flag=True, help="Draw tables with ASCII characters."),
+        click.option("--svg", type=click.Path(dir_okay=False), metavar="FILE",
+                     help="Also draw the address space to FILE as SVG: a strip per mapping, pages coloured by "
+                     "class and marker kind, long runs compressed."),
+        click.option("--html", type=click.Path(dir_okay=False), metavar="FILE",
+                     help="Also write that picture as an HTML page."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -69,7 +74,8 @@ def pagemap_options(func: F) -> F:
 @model_options
 def pagemap_cmd(file: str | None, pid: int | None, range_: str | None, vma: tuple[str, ...], vaddr: str | None,
                 page_size: int | None, maps: str | None, filters: tuple[str, ...], kpageflags: bool,
-                assume_zeroed: bool | None, fmt: str | None, runs: bool, color: str, ascii_only: bool, arch: str,
+                assume_zeroed: bool | None, fmt: str | None, runs: bool, color: str, ascii_only: bool,
+                svg: str | None, html: str | None, arch: str,
                 level: str, kernel: str | None, kconfig: str | None, phys_bits: int | None,
                 la57: bool | None, l1tf: bool | None) -> None:
     """Decode /proc/PID/pagemap records: from FILE, '-'/stdin (8-byte little-endian), or --pid PID.
@@ -133,6 +139,9 @@ def pagemap_cmd(file: str | None, pid: int | None, range_: str | None, vma: tupl
         progress = term.Progress(source.total)
         stack.callback(progress.close)
         records = pm.batches(source, rules, zeroed_rule, groups, kpf, stats, progress.update)
+        picture = _Picture(rules, zeroed_rule, ps) if svg or html else None
+        if picture is not None:
+            records = picture.tee(records)
         if fmt in ("ndjson", "json", "csv"):
             writer = pm.LineWriter(fmt, rules, vmas, source.labelled, zeroed_rule, term.write_pieces, kpageflags)
             writer.start()
@@ -144,9 +153,40 @@ def pagemap_cmd(file: str | None, pid: int | None, range_: str | None, vma: tupl
         else:
             _table(records, rules, vmas, source.labelled, zeroed_rule, kpageflags, color, ascii_only, progress)
         progress.close()
+    if picture is not None:
+        title = f"process {pid}" if pid is not None else (file or "standard input")
+        picture.write(vmas, f"ptetool pagemap: {title}", lo_hi, svg, html)
     if fmt == "summary" and source.exited is not None:
         term.out(f"partial: process {pid} exited at {source.exited[0]:#x} after {source.exited[1]} records")
     _notes(source, stats, zeroed_rule, pid is not None, fmt, rules, arch)
+
+
+class _Picture:
+    """--svg/--html: a second summary of the same batches, its runs kept as the picture's strips."""
+
+    def __init__(self, rules: Any, zeroed_rule: bool, page_size: int) -> None:
+        from ptetool.pagemap import SummaryBuilder
+        from ptetool.render.address_space import Strips
+
+        self.strips = Strips(rules, zeroed_rule, page_size)
+        self.builder = SummaryBuilder(page_size, self.strips.add)
+
+    def tee(self, records: Iterator[Any]) -> Iterator[Any]:
+        for batch in records:
+            self.builder.feed(batch)
+            yield batch
+
+    def write(self, vmas: Any, title: str, clip: tuple[int, int] | None, svg: str | None, html: str | None) -> None:
+        from ptetool.render import address_space
+
+        drawing = address_space.svg(self.strips, self.builder.finish(), vmas, title, clip)
+        for path, text in ((svg, drawing), (html, address_space.html(drawing, title) if html else "")):
+            if path:
+                try:
+                    with open(path, "w", encoding="utf-8") as out:
+                        out.write(text)
+                except OSError as exc:
+                    raise WorkError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def _vma_notes(wanted: tuple[str, ...]) -> list[str]:

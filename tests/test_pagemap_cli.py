@@ -399,3 +399,91 @@ def test_range_summary_shows_the_range_counted(tmp_path: Path) -> None:
                  "--range", "7f0000002000-7f0000005000", "--format", "summary", "--no-runs", *PINNED)
     rows = result.stdout.splitlines()
     assert rows[1].split()[:3] == ["00007f0000002000-00007f0000005000", "rw-p", "3"]
+
+
+def test_address_space_picture_counts_match_the_summary(tmp_path: Path) -> None:
+    """Issue #8.10: the SVG's strips, parsed, give the summary's counts per mapping and class."""
+    import xml.etree.ElementTree as ET
+
+    heap = [ANON] * 3 + [0] * 5000 + [SWAPPED] * 2 + [ANON]
+    stack = [GUARD] * 2 + [UFFD_MARKER] * 3 + [0] * 4 + [ANON]
+    path = tmp_path / "dump.bin"
+    path.write_bytes(dump(heap + stack))
+    base, mid = 0x7F0000000000, 0x7F0000000000 + len(heap) * 4096
+    maps = tmp_path / "maps"
+    maps.write_text(f"{base:x}-{mid:x} rw-p 00000000 00:00 0 [heap]\n{mid:x}-{mid + len(stack) * 4096:x} rw-p "
+                    "00000000 00:00 0 [stack]\n")
+    svg, html = tmp_path / "as.svg", tmp_path / "as.html"
+    result = run("pagemap", str(path), "--maps", str(maps), "--vaddr", hex(base), "--format", "summary", "--no-runs",
+                 "--svg", str(svg), "--html", str(html), *PINNED)
+    assert result.exit_code == 0, result.stderr
+    header, *rows = [line.split() for line in result.stdout.splitlines()[:3]]
+    summary = {r[-1]: dict(zip(header[2:-1], map(int, r[2:-1]), strict=True)) for r in rows}
+    root = ET.parse(svg).getroot()
+    ns = "{http://www.w3.org/2000/svg}"
+    pictured: dict[str, dict[str, int]] = {}
+    for group in root.iter(f"{ns}g"):
+        name = group.find(f"{ns}text").text.split()[0]  # type: ignore[union-attr]
+        counts = pictured.setdefault(name, {})
+        for rect in group.iter(f"{ns}rect"):
+            if rect.get("class") == "seg":
+                cat = rect.get("data-category", "")
+                counts[cat] = counts.get(cat, 0) + int(rect.get("data-pages", "0"))
+    assert pictured == {"[heap]": {"present": 4, "none": 5000, "swap": 2},
+                        "[stack]": {"guard marker": 2, "uffd-wp marker": 3, "none": 4, "present": 1}}
+    for name, counts in pictured.items():
+        s = summary[name]
+        markers = sum(n for cat, n in counts.items() if cat.endswith("marker"))
+        assert (counts.get("present", 0), counts.get("none", 0), counts.get("swap", 0), markers) == (
+            s.get("present", 0), s.get("none", 0), s.get("swap", 0), s.get("pte_marker", 0))
+        assert sum(counts.values()) == s["pages"]
+    assert root.get("data-total-none") == "5004" and root.get("data-total-guard-marker") == "2"
+    widths = {rect.get("data-pages"): float(rect.get("width", "0")) for rect in root.iter(f"{ns}rect")
+              if rect.get("class") == "seg" and rect.get("data-category") in ("none", "swap")}
+    assert widths["5000"] < 10 * widths["2"]  # 5000 empty pages compressed: log-scaled, not 2500 times wider
+    page = html.read_text()
+    assert page.startswith("<!DOCTYPE html>") and "<svg" in page and "</html>" in page
+
+
+def test_picture_of_a_worst_case_mapping_stays_bounded_and_exact() -> None:
+    """Class changes every page: neighbours merge into mixed segments, the page counts stay exact."""
+    from ptetool.pagemap import CODE, Runs, rules_for
+    from ptetool.render import address_space as pic
+    from tests.models import model
+
+    np = pytest.importorskip("numpy")
+    strips = pic.Strips(rules_for(model((6, 18))), False, 4096)
+    n = 3 * pic.MAX_SEGMENTS
+    codes = np.array([(CODE["present"] if i % 2 else CODE["none"]) << 9 for i in range(n)], dtype=np.intp)
+    strips.add(Runs(np.arange(n, dtype=np.uint64) * np.uint64(4096), np.ones(n, dtype=np.int64), codes,
+                    np.zeros(n, dtype=np.uint64), np.zeros(n, dtype=np.int32)))
+    segs = strips.by_vma[0]
+    assert len(segs) <= pic.MAX_SEGMENTS and pic.totals(strips) == {"present": n // 2, "none": n // 2}
+    assert {s.category for s in pic._buckets(segs)} <= {"present", "none"} and len(pic._buckets(segs)) <= pic.MAX_DRAWN
+
+
+PICTURE_GOLDEN = Path(__file__).parent / "golden" / "address-space.svg"
+
+
+def picture_example(tmp_path: Path) -> str:
+    """The README's picture: a heap with swapped pages, a stack's guard and uffd-wp markers, a sparse mapping."""
+    heap = [ANON] * 40 + [SWAPPED] * 6 + [ANON] * 10 + [0] * 8
+    stack = [GUARD] * 2 + [UFFD_MARKER] * 5 + [ANON] * 9
+    sparse = [0] * 20000 + [ANON] * 3 + [0] * 30000
+    path = tmp_path / "dump.bin"
+    path.write_bytes(dump(heap + stack + sparse))
+    base = 0x7F0000000000
+    a, b, c = base + len(heap) * 4096, base + (len(heap) + len(stack)) * 4096, base
+    end = c + (len(heap) + len(stack) + len(sparse)) * 4096
+    maps = tmp_path / "maps"
+    maps.write_text(f"{base:x}-{a:x} rw-p 00000000 00:00 0 [heap]\n{a:x}-{b:x} rw-p 00000000 00:00 0 [stack]\n"
+                    f"{b:x}-{end:x} rw-p 00000000 00:00 0\n")
+    svg = tmp_path / "as.svg"
+    result = run("pagemap", str(path), "--maps", str(maps), "--vaddr", hex(base), "--format", "summary",
+                 "--svg", str(svg), *PINNED)
+    assert result.exit_code == 0, result.stderr
+    return svg.read_text().replace(str(path), "dump.bin")
+
+
+def test_picture_golden(tmp_path: Path) -> None:
+    assert picture_example(tmp_path) == PICTURE_GOLDEN.read_text()

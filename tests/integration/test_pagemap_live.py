@@ -242,3 +242,29 @@ def test_without_cap_sys_admin(child: ms.Child) -> None:
     assert classes(recs) == {"present"} and all(r["zeroed"] for r in recs)
     assert all(r["problems"][0].startswith("pfn zeroed: the reader lacked CAP_SYS_ADMIN") for r in recs)
     assert "no CAP_SYS_ADMIN" in proc.stderr
+
+
+def test_address_space_picture_of_a_live_process(child: ms.Child, tmp_path: Any) -> None:
+    """Issue #8.10 on real memory: the picture's totals are the summary's, markers sit where they were made."""
+    import xml.etree.ElementTree as ET
+
+    svg = tmp_path / "as.svg"
+    result = run("pagemap", "--pid", str(child.pid), "--format", "summary", "--no-runs", "--svg", str(svg))
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    header = lines[0].split()
+    total = next(line.split() for line in lines if line.startswith("total"))
+    summary = dict(zip(header[2:-1], map(int, total[1:]), strict=False))
+    root = ET.parse(svg).getroot()
+    totals = {k.removeprefix("data-total-"): int(v) for k, v in root.attrib.items() if k.startswith("data-total-")}
+    markers = sum(n for cat, n in totals.items() if cat.endswith("marker"))
+    assert markers == summary.get("pte_marker", 0)
+    for cls in ("present", "none", "swap", "migration"):
+        assert totals.get(cls, 0) == summary.get(cls, 0), cls
+    assert sum(totals.values()) == summary["pages"]
+    ns = "{http://www.w3.org/2000/svg}"
+    starts = {int(r.get("data-start", "0"), 16): r.get("data-category") for r in root.iter(f"{ns}rect")
+              if r.get("class") == "seg"}
+    for name, cat in (("guard", "guard marker"), ("uffd_wp_marker", "uffd-wp marker")):
+        if name in child.states and name not in child.skipped and not PROBE["pfn"]:
+            assert starts.get(child.states[name]["addr"]) == cat, name
