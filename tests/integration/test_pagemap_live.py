@@ -268,3 +268,26 @@ def test_address_space_picture_of_a_live_process(child: ms.Child, tmp_path: Any)
     for name, cat in (("guard", "guard marker"), ("uffd_wp_marker", "uffd-wp marker")):
         if name in child.states and name not in child.skipped and not PROBE["pfn"]:
             assert starts.get(child.states[name]["addr"]) == cat, name
+
+
+def test_hidden_markers_are_not_summarised_as_swap(child: ms.Child) -> None:
+    """Issue #8.6 on real memory: without CAP_SYS_ADMIN a uffd-wp marker is counted as hidden, not as swap."""
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("no setpriv (util-linux) to drop CAP_SYS_ADMIN")
+    if PROBE["pfn"]:
+        pytest.skip("this process already lacks CAP_SYS_ADMIN")
+    st = state(child, "uffd_wp_marker")
+    lo, hi = st["addr"], st["addr"] + st["pages"] * ms.PAGE_SIZE
+    cmd = [setpriv, "--inh-caps=-sys_admin", "--bounding-set=-sys_admin", sys.executable, "-m", "ptetool", "pagemap",
+           "--pid", str(child.pid), "--range", f"{lo:x}-{hi:x}", "--format", "summary", "--no-runs"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"})
+    if proc.returncode and "setpriv" in proc.stderr:
+        pytest.skip(f"setpriv cannot drop the capability here: {proc.stderr.strip()}")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    header = lines[0].split()
+    assert "hidden" in header and "swap" not in header
+    total = next(line.split() for line in lines if line.startswith("total"))
+    assert dict(zip(header[2:-1], map(int, total[1:]), strict=False))["hidden"] == st["pages"]
+    assert any(line.startswith(f"hidden: {st['pages']} swap-format pages") for line in lines)
