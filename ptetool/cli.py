@@ -254,8 +254,6 @@ def layout_cmd(cls: str, arch: str, level: str, kernel: str | None, kconfig: str
     from ptetool.encode import encode
 
     model = resolve_model(kernel, kconfig, phys_bits, la57, l1tf)
-    if arch == "generic" and cls in ("present", "protnone"):
-        raise UsageError(f"the generic arch has no {cls} entries: try --class swap")
     lay = encode(cls, {}, arch, level, model).layout
     title = f"{arch} {level} {cls}, kernel {model.label}"
     fmt = fmt or "diagram"
@@ -263,21 +261,22 @@ def layout_cmd(cls: str, arch: str, level: str, kernel: str | None, kconfig: str
         from ptetool.record import layout_record
 
         term.out(json.dumps(layout_record(lay, cls, arch, level, model), indent=2))
-        return
-    if fmt == "markdown":
+    elif fmt == "markdown":
         from ptetool.render.export import markdown_layout
 
         term.out(markdown_layout(lay, title))
-        return
-    from ptetool.render import views
+    if fmt in ("diagram", "table") or svg or html:
+        from ptetool.render import views
 
-    view = views.layout_view(lay, title, ascii_only) if fmt == "diagram" else views.field_table(lay, None, ascii_only)
-    term.show(view, term.wants_color(color))
-    if svg or html:
-        from ptetool.render.export import export_renderable
+        view = views.field_table(lay, None, ascii_only) if fmt == "table" else views.layout_view(lay, title, ascii_only)
+        if fmt in ("diagram", "table"):
+            term.show(view, term.wants_color(color))
+        if svg or html:  # the picture, whatever the format on stdout
+            from ptetool.render.export import export_renderable
 
-        export_renderable(view, svg, html)
-    term.err(_model_line(model, arch, level))
+            export_renderable(view, svg, html)
+    if fmt != "json":
+        term.err(_model_line(model, arch, level))
 
 
 def main(argv: list[str] | None = None) -> None:

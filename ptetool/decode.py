@@ -1,4 +1,4 @@
-"""Decode and classify a raw 64-bit entry, and encode one back from its fields.
+"""Decode and classify a raw 64-bit entry (encode.py builds one back from its fields).
 
 The class is what the kernel's own predicates make of the value for the
 chosen model (pte_none, pte_present, the swap-type numbering, is_pte_marker);

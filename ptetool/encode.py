@@ -66,9 +66,13 @@ def encode(cls: str, fields: dict[str, int], arch: str = "x86_64", level: str = 
     if table_only and cls not in ("none", "present", "invalid"):
         raise UsageError(f"a {level} entry is empty, a table pointer (present) or invalid: it is never {cls}")
     if cls == "uffd_wp_special" and not (arch == "x86_64" and x86_64.has_uffd_wp(model)):
+        # asm-generic/pgtable_uffd.h (the seed, v1-v5): without uffd-wp bits the special PTE is __pte(0)
+        if fields:
+            raise UsageError("the special PTE without uffd-wp bits is __pte(0): it has no fields to set")
         where = "the generic arch" if arch != "x86_64" else f"kernel {model.label} with config {model.kconfig}"
-        raise UsageError(f"{where} has no uffd-wp bits: there the seed's special PTE is __pte(0), "
-                         "the same value as pte_none (encode none)")
+        none = encode("none", {}, arch, level, model)
+        return Encoded(0, (f"{where} has no uffd-wp bits: there the seed's special PTE is __pte(0), which "
+                           "reads as none",), none.layout)
     form = _form(cls, level, fields, table_only)
     if arch == "generic" and form not in ("none", "swap"):
         raise UsageError(f"the generic arch has no {cls} entries: it reads values as swp_entry_t")

@@ -167,12 +167,8 @@ def test_encode_examples() -> None:
         (["migration", "swp_type=bogus"], "ptetool: swp_type=bogus: kernel 6.18 has no such type; choose from "
                                           "device_exclusive, device_read, device_write, hwpoison, migration_read, "
                                           "migration_read_exclusive, migration_write, pte_marker, swapfile\n"),
-        (["--arch", "generic", "uffd_wp_special"],
-         "ptetool: the generic arch has no uffd-wp bits: there the seed's special PTE is __pte(0), the same value "
-         "as pte_none (encode none)\n"),
-        (["--kernel", "5.6", "uffd_wp_special"],
-         "ptetool: kernel 5.6 with config allyes has no uffd-wp bits: there the seed's special PTE is __pte(0), the "
-         "same value as pte_none (encode none)\n"),
+        (["--arch", "generic", "uffd_wp_special", "swp_offset=1"],
+         "ptetool: the special PTE without uffd-wp bits is __pte(0): it has no fields to set\n"),
         (["pte_marker", "swp_offset=2", "marker_uffd_wp=1"],
          "ptetool: swp_offset=0x2 disagrees with another field given (those bits give 0x3)\n"),
     ],
@@ -180,6 +176,16 @@ def test_encode_examples() -> None:
 def test_encode_usage_errors(args: list[str], stderr: str) -> None:
     result = run("encode", *PINNED, *args)
     assert (result.exit_code, result.stdout, result.stderr) == (2, "", stderr)
+
+
+@pytest.mark.parametrize(("args", "where"), [(["--arch", "generic"], "the generic arch"),
+                                             (["--kernel", "5.6"], "kernel 5.6 with config allyes")])
+def test_encode_special_pte_without_uffd_wp_is_pte_0(args: list[str], where: str) -> None:
+    """The seed defines the special PTE as __pte(0) where there are no uffd-wp bits (issue #9.5)."""
+    result = run("encode", *PINNED, *args, "uffd_wp_special")
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        0, "0x0000000000000000\n", f"ptetool: warning: {where} has no uffd-wp bits: there the seed's special PTE "
+        "is __pte(0), which reads as none\n")
 
 
 def test_encode_warns_when_the_value_reads_as_another_class() -> None:

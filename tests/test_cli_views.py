@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import xml.dom.minidom
 from pathlib import Path
 
@@ -106,3 +107,11 @@ def test_closed_pipe_ends_quietly() -> None:
         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(Path(__file__).parents[1])},
     )
     assert (diagram.returncode, diagram.stderr) == (0, "")
+
+
+def test_layout_json_with_svg_writes_the_picture_too(tmp_path: Path) -> None:
+    """Issue #9.5: --svg with --format json used to exit 0 and write no file."""
+    svg = tmp_path / "layout.svg"
+    result = run("layout", *PINNED, "--class", "swap", "--format", "json", "--svg", str(svg))
+    assert result.exit_code == 0 and json.loads(result.stdout)["class"] == "swap"
+    assert svg.read_text().startswith("<svg") and "TYPE" in svg.read_text()
