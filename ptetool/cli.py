@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from ptetool import __version__, term
-from ptetool.decode import CLASSES, Decoded, decode
+from ptetool.decoder import CLASSES, Decoded, decode
 from ptetool.errors import EXIT_DIFFERENT, EXIT_USAGE, PtetoolError, UsageError
 from ptetool.kernel import Model
 from ptetool.options import DECODE_FORMATS, model_options, output_options, resolve_model
@@ -109,7 +109,7 @@ def decode_cmd(values: tuple[str, ...], arch: str, level: str, kernel: str | Non
 
 
 def _say_other_reading(d: Decoded) -> None:
-    from ptetool.decode import other_reading
+    from ptetool.decoder import other_reading
     from ptetool.render.text import brief
 
     other = other_reading(d)
@@ -174,7 +174,7 @@ def encode_cmd(cls: str, assignments: tuple[str, ...], arch: str, level: str, ke
     a type name (migration_write, pte_marker, ...). Missing fields are 0, except the
     bits a class needs (present, protnone, pse, the class's swap type).
     """
-    from ptetool.encode import encode
+    from ptetool.encoder import encode
 
     if cls == "-":
         if assignments:
@@ -251,7 +251,7 @@ def layout_cmd(cls: str, arch: str, level: str, kernel: str | None, kconfig: str
                phys_bits: int | None, la57: bool | None, l1tf: bool | None, fmt: str | None, color: str,
                ascii_only: bool, svg: str | None, html: str | None) -> None:
     """Show a layout (arch, level, class, kernel) as a bit diagram and field table, with no value."""
-    from ptetool.encode import encode
+    from ptetool.encoder import encode
 
     model = resolve_model(kernel, kconfig, phys_bits, la57, l1tf)
     lay = encode(cls, {}, arch, level, model).layout

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ptetool.decode import Decoded
+from ptetool.decoder import Decoded
 
 
 @dataclass(frozen=True)

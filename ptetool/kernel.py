@@ -11,7 +11,7 @@ import gzip
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -132,7 +132,7 @@ class Model:
     # x86_64 swap layout: True/False when the release (or --l1tf/--no-l1tf) decides it, None when
     # only the version is known; then 4.19 and later read the L1TF layout.
     l1tf: bool | None = None
-    running: bool = False  # the release is the running kernel's (uname -r)
+    is_running: bool = False  # the release is the running kernel's (uname -r)
     l1tf_unsure: bool = False
     # "offset15": the erratum move as first written (type 9-13, offset 15-63), seen in RHEL 7 kernels.
     swap_variant: str | None = None  # a distribution release that may carry the backport unseen
@@ -179,6 +179,26 @@ class Model:
             **({"swap_variant": self.swap_variant} if self.swap_variant else {}),
             **({"sources": dict(self.sources)} if self.sources else {}),
         }
+
+    @classmethod
+    def for_kernel(cls, release: str, *, kconfig: str | os.PathLike[str] | Mapping[str, object] | None = None,
+                   phys_bits: int | None = None, la57: bool = False, l1tf: bool | None = None) -> Model:
+        """The model of a kernel release ("6.12", "4.18.8-200.fc28"), its config a .config/config.gz path,
+        a mapping of options ({"CONFIG_MIGRATION": "y", ...}; missing ones are off), or every option on.
+
+        >>> Model.for_kernel("4.14.70").swap_l1tf, Model.for_kernel("6.12", kconfig={}).has("CONFIG_MIGRATION")
+        (True, False)
+        """
+        if isinstance(kconfig, Mapping):
+            model = build_model(release, ALLYES, phys_bits, la57, l1tf)
+            enabled = frozenset(name for name, on in kconfig.items() if name in OPTIONS and on in (True, "y", "m"))
+            return replace(model, enabled=enabled, kconfig="mapping")
+        return build_model(release, os.fspath(kconfig) if kconfig is not None else ALLYES, phys_bits, la57, l1tf)
+
+    @classmethod
+    def running(cls) -> Model:
+        """The running kernel's model: uname -r, /proc/config.gz or /boot/config-*, /proc/cpuinfo."""
+        return build_model(None, None)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Model:
@@ -261,7 +281,7 @@ def build_model(
         enabled=options,
         kconfig=source,
         release=release if use_running else _full_release(kernel),
-        running=use_running,
+        is_running=use_running,
         phys_bits=phys_bits or cpu_phys or 52,
         la57=cpu_la57 if la57 is None else la57,
         assumptions=tuple(assumptions),

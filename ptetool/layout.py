@@ -7,6 +7,7 @@ plain ``int``s; bitstring's MSB-first indexing lives in :mod:`ptetool.bits`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -14,6 +15,41 @@ from ptetool.errors import LayoutError
 
 ENTRY_BITS = 64
 ENTRY_MASK = (1 << ENTRY_BITS) - 1
+
+
+class FieldValues(Mapping[str, int]):
+    """A decoded entry's field values by name, in layout order: read-only and hashable.
+
+    >>> values = FieldValues([("present", 1), ("rw", 0)])
+    >>> values["present"], list(values), dict(values)
+    (1, ['present', 'rw'], {'present': 1, 'rw': 0})
+    """
+
+    __slots__ = ("_by_name", "_items")
+
+    def __init__(self, items: Iterable[tuple[str, int]]) -> None:
+        self._items = tuple(items)
+        self._by_name = dict(self._items)
+
+    def __getitem__(self, name: str) -> int:
+        return self._by_name[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._by_name)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __hash__(self) -> int:
+        return hash(self._items)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, FieldValues):
+            return self._items == other._items
+        return isinstance(other, Mapping) and self._by_name == dict(other.items())
+
+    def __repr__(self) -> str:
+        return f"FieldValues({self._by_name!r})"
 
 
 class Family(Enum):
@@ -172,7 +208,7 @@ class Layout:
                 return f
         raise LayoutError(f"{self.name}: bit {bit} belongs to no field")  # unreachable once built
 
-    def set_flags(self, fields: tuple[tuple[str, int], ...]) -> tuple[str, ...]:
+    def set_flags(self, fields: Iterable[tuple[str, int]]) -> tuple[str, ...]:
         """The one-bit fields among decoded ``fields`` that are set, in layout order."""
         return tuple(name for name, v in fields if v and self._by_name[name].is_flag)
 

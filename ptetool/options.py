@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 import click
 
-from ptetool.decode import ARCHES, LEVELS
+from ptetool.decoder import ARCHES, LEVELS
 from ptetool.kernel import Model, build_model
 
 F = TypeVar("F", bound=Callable[..., Any])

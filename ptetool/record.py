@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from ptetool.arch import x86_64
-from ptetool.decode import Decoded
+from ptetool.decoder import Decoded
 from ptetool.diff import Diff
 from ptetool.kernel import Model
 from ptetool.layout import Layout
@@ -91,7 +91,7 @@ def to_record(d: Decoded) -> Record:
 
 def decode_record(d: Decoded) -> dict[str, Any]:
     """The record decode prints: plus "alternatives" where the swap layout cannot be told."""
-    from ptetool.decode import other_reading
+    from ptetool.decoder import other_reading
 
     record: dict[str, Any] = dict(to_record(d))
     other = other_reading(d)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ptetool.decode import decode
-from ptetool.encode import encode
+from ptetool.decoder import decode
+from ptetool.encoder import encode
 from ptetool.kernel import build_model
 from ptetool.releases import l1tf_verdict, parse_release
 from tests.cli_helpers import run

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from ptetool.arch import generic, x86_64
-from ptetool.decode import decode
-from ptetool.encode import encode
+from ptetool.decoder import decode
+from ptetool.encoder import encode
 from ptetool.swaptypes import marker_bits, swap_types
 from tests.kernel_vectors import VectorFile, as_int, load_all
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ptetool.decode import decode
+from ptetool.decoder import decode
 from ptetool.diff import diff
 from ptetool.kernel import Model, build_model
 from ptetool.render import views

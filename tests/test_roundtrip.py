@@ -7,8 +7,8 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ptetool.decode import ARCHES, LEVELS, decode
-from ptetool.encode import encode
+from ptetool.decoder import ARCHES, LEVELS, decode
+from ptetool.encoder import encode
 from ptetool.kernel import Model
 from ptetool.record import to_record
 from tests.models import ERA_VERSIONS, OPTION_SETS, model

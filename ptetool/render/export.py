@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from rich.console import Group, RenderableType
 
-from ptetool.decode import Decoded
+from ptetool.decoder import Decoded
 from ptetool.errors import WorkError
 from ptetool.layout import Layout
 from ptetool.render import views

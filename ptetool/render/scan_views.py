@@ -50,7 +50,7 @@ def report(f: Finding) -> str:
     d = f.decoded
     parts.append(plain(views.BitDiagram(d.layout, d.value, ascii_only=True), REPORT_WIDTH))
     parts += wrap.wrap(brief(d))
-    fields = ", ".join(f"{name}={value:#x}" if value > 1 else f"{name}={value}" for name, value in d.fields)
+    fields = ", ".join(f"{name}={value:#x}" if value > 1 else f"{name}={value}" for name, value in d.fields.items())
     parts += wrap.wrap("fields: " + fields)
     parts += [line for p in d.problems for line in wrap.wrap("problem: " + p)]
     parts += [line for n in d.notes for line in wrap.wrap("note: " + n)]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ptetool.arch import x86_64
-from ptetool.decode import Decoded
+from ptetool.decoder import Decoded
 from ptetool.diff import Diff
 from ptetool.kernel import Model
 from ptetool.swaptypes import swap_types
@@ -33,7 +33,7 @@ def brief(d: Decoded) -> str:
 
 def describe_model(model: Model, arch: str, level: str) -> str:
     """The model actually used, said once per run on stderr for human formats."""
-    kernel = model.label + (f" ({'running ' if model.running else 'release '}{model.release})"
+    kernel = model.label + (f" ({'running ' if model.is_running else 'release '}{model.release})"
                             if model.release else "")
     parts = [f"{arch} {level}", f"kernel {kernel}", f"kconfig {model.kconfig}"]
     if arch == "x86_64":

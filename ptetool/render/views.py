@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ptetool.bits import bit_view, bits_of
-from ptetool.decode import Decoded
+from ptetool.decoder import Decoded
 from ptetool.diff import Diff
 from ptetool.layout import Family, Field, Layout
 from ptetool.render.text import describe_model, field_text

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from ptetool.arch import x86_64
-from ptetool.decode import SWAP_HEADER_OFFSET_LIMIT, Decoded, arch_module, decode
+from ptetool.decoder import SWAP_HEADER_OFFSET_LIMIT, Decoded, arch_module, decode
 from ptetool.kernel import Model
 from ptetool.layout import ENTRY_BITS
 from ptetool.swaptypes import swap_types

@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from typing import Any
 
 from ptetool.arch import generic
-from ptetool.decode import ARCHES, Decoded, decode, other_reading
+from ptetool.decoder import ARCHES, Decoded, decode, other_reading
 from ptetool.errors import UsageError, WorkError
 from ptetool.kernel import NEWEST, Model, build_model, version_str
 from ptetool.layout import ENTRY_MASK
@@ -73,6 +74,12 @@ class Finding:
     # value's model says the same and more.
     kernel: str | None = None
     sources: tuple[tuple[str, str], ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """The record `ptetool scan --format ndjson` prints for this finding."""
+        from ptetool.scan.record import scan_record
+
+        return scan_record(self)
 
 
 @dataclass

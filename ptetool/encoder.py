@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ptetool.arch import x86_64
-from ptetool.decode import CLASSES, X86_UFFD_WP_SPECIAL, arch_module, decode, layout_for
+from ptetool.decoder import CLASSES, X86_UFFD_WP_SPECIAL, arch_module, decode, layout_for
 from ptetool.errors import UsageError
 from ptetool.kernel import Model
 from ptetool.layout import Layout

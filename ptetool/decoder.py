@@ -1,4 +1,4 @@
-"""Decode and classify a raw 64-bit entry (encode.py builds one back from its fields).
+"""Decode and classify a raw 64-bit entry (encoder.py builds one back from its fields).
 
 The class is what the kernel's own predicates make of the value for the
 chosen model (pte_none, pte_present, the swap-type numbering, is_pte_marker);
@@ -9,13 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from ptetool.arch import generic, x86_64
 from ptetool.arch.common import offset_used_bits
 from ptetool.errors import UsageError
 from ptetool.kernel import Model
-from ptetool.layout import ENTRY_MASK, Field, Layout
+from ptetool.layout import ENTRY_MASK, Field, FieldValues, Layout
 from ptetool.swaptypes import CLASS_OF_TYPE, SwapInfo, marker_bits, swap_types
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
 
 ARCHES: dict[str, ModuleType] = {"x86_64": x86_64, "generic": generic}
 LEVELS = ("pte", "pmd", "pud", "p4d", "pgd")
@@ -42,12 +46,22 @@ class Rule:
 
 @dataclass(frozen=True)
 class Decoded:
+    """One decoded entry: immutable; ``to_json()`` is exactly the record the CLI prints.
+
+    >>> from ptetool.kernel import Model
+    >>> d = decode(0x4, model=Model(version=(6, 12)))
+    >>> d.cls, d.fields["swp_uffd_wp"], d.flags
+    ('uffd_wp_special', 1, ('swp_uffd_wp',))
+    >>> str(d)
+    '0x0000000000000004 uffd_wp_special type=0(swapfile) offset=0x3ffffffffffff swp_uffd_wp [1 problem]'
+    """
+
     value: int
     cls: str
     arch: str
     level: str
     layout: Layout
-    fields: tuple[tuple[str, int], ...]
+    fields: FieldValues
     swap: SwapInfo | None
     marker: tuple[str, ...] | None
     problems: tuple[str, ...]
@@ -61,7 +75,25 @@ class Decoded:
 
     @property
     def flags(self) -> tuple[str, ...]:
-        return self.layout.set_flags(self.fields)
+        return self.layout.set_flags(self.fields.items())
+
+    def to_json(self) -> dict[str, Any]:
+        """The SPEC record, as `ptetool decode --format ndjson` prints it (a JSON-ready dict)."""
+        from ptetool.record import decode_record
+
+        return decode_record(self)
+
+    def __str__(self) -> str:
+        """The brief line, as `ptetool decode --format brief` prints it."""
+        from ptetool.render.text import brief
+
+        return brief(self)
+
+    def __rich__(self) -> RenderableType:
+        """The bit diagram with its field table: `rich.print(ptetool.decoder(v))` draws it."""
+        from ptetool.render.views import decode_view
+
+        return decode_view(self)
 
 
 def arch_module(arch: str) -> ModuleType:
@@ -120,7 +152,7 @@ def decode(value: int, arch: str = "x86_64", level: str = "pte", model: Model | 
     rules = seed_rules(value, arch, level, model) if form in ("swap", "none") and (
         cls != "none" or arch == "generic") else None
     return Decoded(
-        value=value, cls=cls, arch=arch, level=level, layout=lay, fields=tuple(fields.items()),
+        value=value, cls=cls, arch=arch, level=level, layout=lay, fields=FieldValues(fields.items()),
         swap=swap, marker=marker, problems=tuple(problems), notes=tuple(notes), rules=rules, model=model,
     )
 
