@@ -174,68 +174,34 @@ def encode_cmd(cls: str, assignments: tuple[str, ...], arch: str, level: str, ke
     a type name (migration_write, pte_marker, ...). Missing fields are 0, except the
     bits a class needs (present, protnone, pse, the class's swap type).
     """
-    from ptetool.encoder import encode
+    from ptetool.encoder import encode, resolve_type_names
 
     if cls == "-":
         if assignments:
             raise UsageError("encode -: reads records from stdin and takes no NAME=VALUE")
-        _encode_stream(encode)
+        _encode_stream()
         return
     model = resolve_model(kernel, kconfig, phys_bits, la57, l1tf)
-    fields = _field_values(dict(parse_assignment(a) for a in assignments), model)
-    result = encode(cls, fields, arch, level, model)
+    result = encode(cls, resolve_type_names(dict(parse_assignment(a) for a in assignments), model), arch, level,
+                    model)
     term.out(format_value(result.value))
     for warning in result.warnings:
         term.err("warning: " + warning)
 
 
-def _field_values(raw: dict[str, int | str], model: Model) -> dict[str, int]:
-    from ptetool.swaptypes import swap_types
+def _encode_stream() -> None:
+    """encode -: one value per NDJSON record on stdin; a bad line is named and the rest still built."""
+    from ptetool.encoder import encode_json_record
 
-    fields: dict[str, int] = {}
-    for name, value in raw.items():
-        if isinstance(value, str):
-            number = swap_types(model).number_of(value.lower().removeprefix("swp_"))
-            if number is None:
-                names = sorted(set(swap_types(model).names))
-                raise UsageError(f"swp_type={value}: kernel {model.label} has no such type; choose from "
-                                 + ", ".join(names))
-            value = number
-        fields[name] = value
-    return fields
-
-
-def _encode_stream(encode: Callable[..., Any]) -> None:
     bad = 0
     for number, line in enumerate(sys.stdin, 1):
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
-            if not isinstance(record, dict):
-                raise UsageError("not a JSON object")
-            try:
-                fields = {str(k): int(v) for k, v in record["fields"].items()}
-                cls, arch, level = record["class"], record["arch"], record["level"]
-            except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                raise UsageError(f"not a decode record (needs class, arch, level, fields): {exc}") from None
-            model = (Model.from_json(record["model"]) if "model" in record
-                     else resolve_model(None, None, None, None, None))
-            if record.get("layout") == "pagemap":
-                from ptetool.pagemap import encode_fields
-
-                term.out(format_value(encode_fields(fields, model)))
-                continue
-            result = encode(cls, fields, arch, level, model)
-        except json.JSONDecodeError as exc:
-            term.err(f"stdin line {number}: not JSON: {exc.msg}")
-            bad += 1
-            continue
+            term.out(format_value(encode_json_record(line, lambda: resolve_model(None, None, None, None, None))))
         except UsageError as exc:
             term.err(f"stdin line {number}: {exc}")
             bad += 1
-            continue
-        term.out(format_value(result.value))
     if bad:
         raise SystemExit(EXIT_USAGE)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from ptetool.arch import x86_64
@@ -104,3 +105,42 @@ def encode(cls: str, fields: dict[str, int], arch: str = "x86_64", level: str = 
     if got.cls != cls:
         warnings = (f"{value:#018x} decodes as {got.cls}, not {cls}",)
     return Encoded(value, warnings, lay)
+
+
+def resolve_type_names(fields: Mapping[str, int | str], model: Model) -> dict[str, int]:
+    """Fields as numbers: a swp_type given by name (migration_write, pte_marker) becomes its number."""
+    resolved: dict[str, int] = {}
+    types = swap_types(model)
+    for name, value in fields.items():
+        if isinstance(value, str):
+            number = types.number_of(value.lower().removeprefix("swp_"))
+            if number is None:
+                raise UsageError(f"{name}={value}: kernel {model.label} has no such type; choose from "
+                                 + ", ".join(sorted(set(types.names))))
+            value = number
+        resolved[name] = value
+    return resolved
+
+
+def encode_json_record(text: str, default_model: Callable[[], Model]) -> int:
+    """The value a decode (or pagemap) NDJSON record describes, rebuilt from its class, arch, level,
+    fields and model alone (never its "value"); ``default_model`` serves a record without one."""
+    import json
+
+    try:
+        record = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"not JSON: {exc.msg}") from None
+    if not isinstance(record, dict):
+        raise UsageError("not a JSON object")
+    try:
+        fields = {str(k): int(v) for k, v in record["fields"].items()}
+        cls, arch, level = record["class"], record["arch"], record["level"]
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise UsageError(f"not a decode record (needs class, arch, level, fields): {exc}") from None
+    model = Model.from_json(record["model"]) if "model" in record else default_model()
+    if record.get("layout") == "pagemap":
+        from ptetool.pagemap import encode_fields
+
+        return encode_fields(fields, model)
+    return encode(cls, fields, arch, level, model).value
