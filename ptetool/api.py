@@ -88,7 +88,7 @@ class PageRecord:
 
     def to_json(self) -> dict[str, Any]:
         """The record `ptetool pagemap --format ndjson` prints for it (without mappings)."""
-        from ptetool.record import to_pagemap_record
+        from ptetool.pagemap import to_pagemap_record
 
         return dict(to_pagemap_record(self.entry, self.index, self.vaddr, None, False))
 

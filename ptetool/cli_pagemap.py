@@ -138,6 +138,7 @@ def pagemap_cmd(file: str | None, pid: int | None, range_: str | None, vma: tupl
         stats = pm.Stats()
         progress = term.Progress(source.total)
         stack.callback(progress.close)
+        pm.tune_allocator()  # process-wide malloc settings: the command's to make, before the pipeline runs
         records = pm.batches(source, rules, zeroed_rule, groups, kpf, stats, progress.update)
         picture = _Picture(rules, zeroed_rule, ps) if svg or html else None
         if picture is not None:

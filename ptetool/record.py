@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
-from typing import TYPE_CHECKING, Any, TypedDict, cast
+from typing import Any, TypedDict
 
 from ptetool.arch import x86_64
 from ptetool.decoder import Decoded
@@ -13,9 +12,6 @@ from ptetool.kernel import Model
 from ptetool.layout import Layout
 from ptetool.swaptypes import marker_bits, swap_types
 from ptetool.values import format_value
-
-if TYPE_CHECKING:
-    from ptetool import pagemap
 
 
 class SwapRecord(TypedDict):
@@ -175,7 +171,8 @@ _PagemapRecordBase = TypedDict(
 
 
 class PagemapRecord(_PagemapRecordBase, total=False):
-    """A pagemap record: the decode record's keys plus where the page is, in this key order.
+    """A pagemap record: the decode record's keys plus where the page is, in this key order
+    (built by ptetool.pagemap.to_pagemap_record).
 
     "index" is the record's position in the file read (the dump, or /proc/PID/pagemap:
     vaddr / page size); "zeroed" is true when the reader lacked CAP_SYS_ADMIN and the kernel
@@ -185,35 +182,3 @@ class PagemapRecord(_PagemapRecordBase, total=False):
 
     vma: VmaRecord | None
     kpageflags: list[str] | None
-
-
-@lru_cache(maxsize=16)
-def _model_json(model: Model, arch: str) -> dict[str, Any]:
-    return model_record(model, arch)
-
-
-def to_pagemap_record(entry: pagemap.Entry, index: int, vaddr: int, vma: pagemap.Vma | None, labelled: bool,
-                      kpageflags: list[str] | None = None, with_kpageflags: bool = False) -> PagemapRecord:
-    swap = entry.swap
-    record: dict[str, Any] = {
-        "index": index,
-        "vaddr": format_value(vaddr),
-        "value": format_value(entry.value),
-        "class": entry.cls,
-        "arch": entry.rules.arch,
-        "level": "pte",
-        "layout": "pagemap",  # ptetool.pagemap.PAGEMAP
-        "fields": entry.field_values,
-        "flags": list(entry.flags),
-        "swap": SwapRecord(type=swap.type, offset=swap.offset, type_name=swap.type_name) if swap else None,
-        "marker": list(entry.marker) if entry.marker is not None else None,
-        "problems": list(entry.problems),
-        "zeroed": entry.zeroed,
-    }
-    if labelled:
-        record["vma"] = VmaRecord(start=format_value(vma.start), end=format_value(vma.end), perms=vma.perms,
-                                  name=vma.name) if vma is not None else None
-    if with_kpageflags:
-        record["kpageflags"] = kpageflags
-    record["model"] = _model_json(entry.rules.model, entry.rules.arch)
-    return cast(PagemapRecord, record)

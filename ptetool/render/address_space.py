@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from html import escape
 
-from ptetool.pagemap import ASSUMED_MASK, CLASSES, Rules, Runs, Summary, Vma, decode_record
+from ptetool.pagemap import ASSUMED_MASK, CLASS_SHIFT, CLASSES, Rules, Runs, Summary, Vma, decode_record
 
 STRIP_WIDTH = 1000  # px
 STRIP_HEIGHT = 20
@@ -87,7 +87,7 @@ class Strips:
                 self.by_vma[run.vma_id] = _halve(segs)
 
     def _category(self, code: int, first: int) -> str:
-        cls = CLASSES[code >> 9]
+        cls = CLASSES[code >> CLASS_SHIFT]
         if cls not in ("pte_marker", "swap", "migration"):
             return cls
         entry = decode_record(first, self.rules, self.zeroed_rule)

@@ -15,10 +15,21 @@ from typing import TYPE_CHECKING, Literal
 from ptetool.pagemap import (
     BIT_PRESENT,
     BIT_SWAP,
+    BIT_UFFD_WP,
+    CLASS_SHIFT,
     CLASSES,
+    CODES,
     FLAG_LSB,
+    FLAG_POS,
+    FLAGS9_BITS,
+    FLAGS9_MASK,
+    FLAGS9_VALUES,
+    INVALID,
+    NONE,
     PM_PFRAME_MASK,
-    ZEROED_TEXT,
+    PRESENT,
+    PTE_MARKER,
+    SWAP_TYPE_MASK,
     Counts,
     Entry,
     Rules,
@@ -26,10 +37,10 @@ from ptetool.pagemap import (
     Runs,
     Summary,
     Vma,
-    describe_first,
-    describe_frame,
-    describe_raw,
+    dec_matrix,
+    hex_matrix,
 )
+from ptetool.swaptypes import MAX_SWAPFILES_SHIFT
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -45,14 +56,60 @@ _IMPLIED = {BIT_PRESENT - FLAG_LSB, BIT_SWAP - FLAG_LSB}
 
 
 def flag_text(flags9: int, rules: Rules) -> str:
-    return _flag_texts(rules)[flags9 & 511]
+    return _flag_texts(rules)[flags9 & FLAGS9_MASK]
 
 
 @lru_cache(maxsize=16)
 def _flag_texts(rules: Rules) -> tuple[str, ...]:
     names = rules.flag_names
-    return tuple(",".join(names[i] for i in range(9) if f9 >> i & 1 and i not in _IMPLIED) or "-"
-                 for f9 in range(512))
+    return tuple(",".join(names[i] for i in range(FLAGS9_BITS) if f9 >> i & 1 and i not in _IMPLIED) or "-"
+                 for f9 in range(FLAGS9_VALUES))
+
+
+# --- what a record holds, for people -------------------------------------------------------------
+
+ZEROED_TEXT = "hidden (no CAP_SYS_ADMIN)"
+
+
+def describe_first(run: Run, rules: Rules, zeroed_rule: bool) -> str:
+    """What the first page of a run holds: its pfn, swap entry or marker bits (from the raw bits)."""
+    return describe_raw(run.first, run.code >> CLASS_SHIFT, rules, zeroed_rule)
+
+
+def describe_raw(value: int, code: int, rules: Rules, zeroed_rule: bool) -> str:
+    """The frame of a record of class ``code``, for people: pfn, swap type and offset, or marker bits."""
+    if code in (NONE, INVALID):
+        return ""
+    frame = value & PM_PFRAME_MASK
+    if zeroed_rule and frame == 0 and value >> BIT_PRESENT & 1 != value >> BIT_SWAP & 1:
+        if code == PTE_MARKER:
+            return "marker " + "|".join(n for n, _ in rules.marker_names if n == "guard" or (
+                n == "uffd_wp" and value >> BIT_UFFD_WP & 1))
+        return ZEROED_TEXT
+    if code == PRESENT:
+        return f"pfn {frame:#x}"
+    stype, offset = frame & SWAP_TYPE_MASK, frame >> MAX_SWAPFILES_SHIFT
+    if code == PTE_MARKER:
+        return "marker " + ("|".join(n for n, mask in rules.marker_names if offset & mask) or "(empty)")
+    if rules.pfn_types[stype]:
+        return f"pfn {offset:#x} ({rules.type_names[stype]})"
+    return f"type {stype} offset {offset:#x}"
+
+
+def describe_frame(entry: Entry) -> str:
+    """The frame of a decoded record, for people: what describe_raw says from the raw bits."""
+    if entry.zeroed:
+        return ZEROED_TEXT if entry.marker is None else "marker " + "|".join(entry.marker)
+    if entry.cls == "present":
+        return f"pfn {entry.field_values['pfn']:#x}"
+    if entry.marker is not None:
+        return "marker " + ("|".join(entry.marker) or "(empty)")
+    if entry.swap is not None:
+        pfn = entry.field_values.get("pfn")
+        if pfn is not None:
+            return f"pfn {pfn:#x} ({entry.swap.type_name})"
+        return f"type {entry.swap.type} offset {entry.swap.offset:#x}"
+    return ""
 
 
 def vma_name(vmas: Sequence[Vma] | None, vma_id: int) -> str:
@@ -80,8 +137,8 @@ class RunFormatter:
 
         self.rules, self.zeroed_rule, self.vmas, self.page_size = rules, zeroed_rule, vmas, page_size
         texts = _flag_texts(rules)
-        middle = [f"{CLASSES[code >> 9]:16} {texts[code & 511]:32} ".encode()
-                  for code in range(len(CLASSES) * 512)]
+        middle = [f"{CLASSES[code >> CLASS_SHIFT]:16} {texts[code & FLAGS9_MASK]:32} ".encode()
+                  for code in range(CODES)]
         self.mid_width = 16 + 1 + 32 + 1
         self.long = np.array([len(m) > self.mid_width for m in middle])  # flags wider than their column
         self.middle = np.frombuffer(b"".join(m[: self.mid_width] for m in middle), dtype=np.uint8).reshape(
@@ -98,13 +155,11 @@ class RunFormatter:
         """The runs' lines, each ending in a newline."""
         import numpy as np
 
-        from ptetool.pagemap import _dec_matrix, _hex_matrix
-
         k = len(runs)
         if not k:
             return b""
         u = np.uint64
-        cls = runs.code >> 9
+        cls = runs.code >> CLASS_SHIFT
         frame = runs.first & u(PM_PFRAME_MASK)
         present = cls == CLASSES.index("present")
         zeroed = present & (frame == 0) if self.zeroed_rule else np.zeros(k, dtype=bool)
@@ -115,9 +170,9 @@ class RunFormatter:
         pw = max(9, longest)
         width = 18 + 1 + 18 + 1 + pw + 2 + self.mid_width + self.WHAT
         m = np.full((k, width), ord(" "), dtype=np.uint8)
-        m[:, 0:18] = _hex_matrix(runs.start)
-        m[:, 19:37] = _hex_matrix(runs.start + runs.pages.astype(u) * u(self.page_size))
-        digits = _dec_matrix(runs.pages.astype(u), pw)[:, -pw:]
+        m[:, 0:18] = hex_matrix(runs.start)
+        m[:, 19:37] = hex_matrix(runs.start + runs.pages.astype(u) * u(self.page_size))
+        digits = dec_matrix(runs.pages.astype(u), pw)[:, -pw:]
         lead = np.logical_and.accumulate(digits == ord("0"), axis=1)
         lead[:, -1] = False
         digits[lead] = ord(" ")
@@ -127,7 +182,7 @@ class RunFormatter:
         col += self.mid_width
         if pfn.any():  # "pfn 0x" and the frame in hex without leading zeros
             rows = np.flatnonzero(pfn)
-            hexd = _hex_matrix(frame[rows])[:, 2:]
+            hexd = hex_matrix(frame[rows])[:, 2:]
             digit = hexd != ord("0")
             skip = np.where(digit.any(axis=1), digit.argmax(axis=1), 15)
             take = skip[:, None] + np.arange(16)[None, :]
@@ -141,7 +196,7 @@ class RunFormatter:
         slow: list[int] = []
         texts: list[bytes] = []
         rows = np.flatnonzero(other & ~self.long[runs.code])
-        for r, code, first in zip(rows.tolist(), (runs.code[rows] >> 9).tolist(), runs.first[rows].tolist(),
+        for r, code, first in zip(rows.tolist(), (runs.code[rows] >> CLASS_SHIFT).tolist(), runs.first[rows].tolist(),
                                   strict=True):
             text = describe_raw(first, code, rules, zeroed_rule).encode()
             if len(text) > self.WHAT:
@@ -172,7 +227,7 @@ class RunFormatter:
 
 # --- summary -------------------------------------------------------------------------------------
 
-FLAG_COLUMNS = (0, 1, 2, 3, 6)  # soft_dirty, mmap_exclusive, uffd_wp, guard_region, file (bits 55-63)
+FLAG_COLUMNS = tuple(FLAG_POS[n] for n in ("soft_dirty", "mmap_exclusive", "uffd_wp", "guard_region", "file"))
 
 
 @dataclass(frozen=True)
