@@ -14,7 +14,7 @@ from ptetool import __version__, term
 from ptetool.decoder import CLASSES, Decoded, decode
 from ptetool.errors import EXIT_DIFFERENT, EXIT_USAGE, PtetoolError, UsageError
 from ptetool.kernel import Model
-from ptetool.options import DECODE_FORMATS, model_options, output_options, resolve_model
+from ptetool.options import DECODE_FORMATS, model_options, output_options
 from ptetool.values import format_value, parse_value, split_level, split_tokens
 
 
@@ -71,11 +71,9 @@ def _is_kernel_message(line: str) -> bool:
 @click.argument("values", nargs=-1, metavar="[VALUE]...")
 @model_options
 @output_options(DECODE_FORMATS)
-def decode_cmd(values: tuple[str, ...], arch: str, level: str, kernel: str | None, kconfig: str | None,
-               phys_bits: int | None, la57: bool | None, l1tf: bool | None, fmt: str | None, color: str,
+def decode_cmd(values: tuple[str, ...], arch: str, level: str, model: Model, fmt: str | None, color: str,
                ascii_only: bool, svg: str | None, html: str | None) -> None:
     """Decode raw entries; with no VALUE, read them from standard input."""
-    model = resolve_model(kernel, kconfig, phys_bits, la57, l1tf)
     fmt = fmt or ("diagram" if term.stdout_is_terminal() else "brief")
     bad = 0
     decoded: list[Decoded] = []  # kept only for the JSON array and the exports
@@ -166,8 +164,7 @@ def parse_assignment(text: str) -> tuple[str, int | str]:
 @click.argument("cls", metavar="CLASS|-")
 @click.argument("assignments", nargs=-1, metavar="[NAME=VALUE]...")
 @model_options
-def encode_cmd(cls: str, assignments: tuple[str, ...], arch: str, level: str, kernel: str | None,
-               kconfig: str | None, phys_bits: int | None, la57: bool | None, l1tf: bool | None) -> None:
+def encode_cmd(cls: str, assignments: tuple[str, ...], arch: str, level: str, model: Model) -> None:
     """Build a raw entry from a class and fields; '-' reads decode's NDJSON from stdin.
 
     Field values are decimal, or 0x hex, 0b binary, 0o octal; swp_type also takes
@@ -179,9 +176,8 @@ def encode_cmd(cls: str, assignments: tuple[str, ...], arch: str, level: str, ke
     if cls == "-":
         if assignments:
             raise UsageError("encode -: reads records from stdin and takes no NAME=VALUE")
-        _encode_stream()
+        _encode_stream(model)
         return
-    model = resolve_model(kernel, kconfig, phys_bits, la57, l1tf)
     result = encode(cls, resolve_type_names(dict(parse_assignment(a) for a in assignments), model), arch, level,
                     model)
     term.out(format_value(result.value))
@@ -189,7 +185,7 @@ def encode_cmd(cls: str, assignments: tuple[str, ...], arch: str, level: str, ke
         term.err("warning: " + warning)
 
 
-def _encode_stream() -> None:
+def _encode_stream(model: Model) -> None:
     """encode -: one value per NDJSON record on stdin; a bad line is named and the rest still built."""
     from ptetool.encoder import encode_json_record
 
@@ -198,7 +194,7 @@ def _encode_stream() -> None:
         if not line.strip():
             continue
         try:
-            term.out(format_value(encode_json_record(line, lambda: resolve_model(None, None, None, None, None))))
+            term.out(format_value(encode_json_record(line, lambda: model)))
         except UsageError as exc:
             term.err(f"stdin line {number}: {exc}")
             bad += 1
@@ -213,13 +209,11 @@ def _encode_stream() -> None:
               show_default=True, help="Which class's layout to show.")
 @model_options
 @output_options(("diagram", "table", "json", "markdown"))
-def layout_cmd(cls: str, arch: str, level: str, kernel: str | None, kconfig: str | None,
-               phys_bits: int | None, la57: bool | None, l1tf: bool | None, fmt: str | None, color: str,
+def layout_cmd(cls: str, arch: str, level: str, model: Model, fmt: str | None, color: str,
                ascii_only: bool, svg: str | None, html: str | None) -> None:
     """Show a layout (arch, level, class, kernel) as a bit diagram and field table, with no value."""
     from ptetool.encoder import encode
 
-    model = resolve_model(kernel, kconfig, phys_bits, la57, l1tf)
     lay = encode(cls, {}, arch, level, model).layout
     title = f"{arch} {level} {cls}, kernel {model.label}"
     fmt = fmt or "diagram"
@@ -260,13 +254,11 @@ def main(argv: list[str] | None = None) -> None:
 @click.argument("value_b", metavar="B")
 @model_options
 @output_options(("diagram", "brief", "json"))
-def diff_cmd(value_a: str, value_b: str, arch: str, level: str, kernel: str | None, kconfig: str | None,
-             phys_bits: int | None, la57: bool | None, l1tf: bool | None, fmt: str | None, color: str, ascii_only: bool,
-             svg: str | None, html: str | None) -> None:
+def diff_cmd(value_a: str, value_b: str, arch: str, level: str, model: Model, fmt: str | None, color: str,
+             ascii_only: bool, svg: str | None, html: str | None) -> None:
     """The fields and bits that differ between two values: exit 0 equal, 1 different, 2 usage error."""
     from ptetool.diff import diff
 
-    model = resolve_model(kernel, kconfig, phys_bits, la57, l1tf)
     result = diff(decode(parse_value(value_a), arch, level, model), decode(parse_value(value_b), arch, level, model))
     fmt = fmt or ("diagram" if term.stdout_is_terminal() else "brief")
     if fmt == "json":

@@ -14,8 +14,9 @@ from typing import Any, TypeVar
 import click
 
 from ptetool import term
-from ptetool.errors import UsageError, WorkError
-from ptetool.options import model_options, resolve_model
+from ptetool.errors import WorkError
+from ptetool.kernel import Model
+from ptetool.options import model_options
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -75,9 +76,7 @@ def pagemap_options(func: F) -> F:
 def pagemap_cmd(file: str | None, pid: int | None, range_: str | None, vma: tuple[str, ...], vaddr: str | None,
                 page_size: int | None, maps: str | None, filters: tuple[str, ...], kpageflags: bool,
                 assume_zeroed: bool | None, fmt: str | None, runs: bool, color: str, ascii_only: bool,
-                svg: str | None, html: str | None, arch: str,
-                level: str, kernel: str | None, kconfig: str | None, phys_bits: int | None,
-                la57: bool | None, l1tf: bool | None) -> None:
+                svg: str | None, html: str | None, arch: str, level: str, model: Model) -> None:
     """Decode /proc/PID/pagemap records: from FILE, '-'/stdin (8-byte little-endian), or --pid PID.
 
     Each record gets its class (present, none, swap, pte_marker, migration, device_private,
@@ -89,77 +88,51 @@ def pagemap_cmd(file: str | None, pid: int | None, range_: str | None, vma: tupl
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     from ptetool import pagemap as pm
 
-    ps = page_size or mmap.PAGESIZE
-    if ps & (ps - 1) or ps < 4096:
-        raise UsageError(f"--page-size {ps}: a power of two, 4096 or more")
-    if level != "pte":
-        raise UsageError(f"--level {level}: pagemap has one record per page (pte); leave --level out")
-    if pid is not None:
-        for given, name in ((file, "FILE"), (vaddr, "--vaddr"), (maps, "--maps")):
-            if given is not None:
-                raise UsageError(f"--pid reads the process's own pagemap and maps: {name} does not go with it")
-        if page_size is not None and ps != mmap.PAGESIZE:
-            raise UsageError(f"--page-size {ps}: a live process has this machine's page size, {mmap.PAGESIZE}")
-    if vma and pid is None and maps is None:
-        raise UsageError("--vma needs the mappings: give --pid or --maps")
-    from ptetool.values import parse_address
-
-    lo_hi, notes = pm.parse_range(range_, ps) if range_ else (None, [])
-    base, vaddr_note = parse_address(vaddr, "--vaddr", ps) if vaddr else (0, None)
-    for note in [*notes, *([vaddr_note] if vaddr_note else []), *_vma_notes(vma)]:
-        term.err("note: " + note)
-    groups = pm.parse_filters(filters)
+    request = pm.Request(file, pid, range_, vma, vaddr, page_size, maps, filters, kpageflags, assume_zeroed, level)
     fmt = fmt or ("table" if term.stdout_is_terminal() else "csv")
-    model = resolve_model(kernel, kconfig, phys_bits, la57, l1tf)
     rules = pm.rules_for(model, arch)
-
     with ExitStack() as stack:
-        source: pm.StreamSource | pm.PidSource
-        if pid is not None:
-            vmas: list[pm.Vma] | None = pm.read_proc_maps(pid)
-            source = pm.PidSource(pid, vmas or [], vma, lo_hi, ps)
-            stack.callback(source.close)
-            capable = pm.has_cap_sys_admin()
-            zeroed_rule = (not capable) if assume_zeroed is None else assume_zeroed
-            if not capable:
-                term.err(f"no CAP_SYS_ADMIN: /proc/{pid}/pagemap hides pfns and swap entries (they read as 0); "
-                         "the records say \"zeroed\"")
-        else:
-            vmas = _read_maps(maps) if maps is not None else None
-            if maps is not None and vaddr is None:
-                term.err("note: --maps without --vaddr: the dump's first record is taken to be the page at 0x0")
-            stream, name = _open_input(file, stack)
-            source = pm.StreamSource(stream, name, base, ps, vmas, lo_hi, vma)
-            zeroed_rule = True if assume_zeroed is None else assume_zeroed
-        kpf = None
-        if kpageflags:
-            kpf = pm.Kpageflags()
-            stack.callback(kpf.close)
+        run = pm.open_source(request, stack, None if term.stdin_is_terminal() else term.binary_stdin(),
+                             mmap.PAGESIZE)
+        for note in run.notes:
+            term.err(note)
         stats = pm.Stats()
-        progress = term.Progress(source.total)
+        progress = term.Progress(run.source.total)
         stack.callback(progress.close)
         pm.tune_allocator()  # process-wide malloc settings: the command's to make, before the pipeline runs
-        records = pm.batches(source, rules, zeroed_rule, groups, kpf, stats, progress.update)
-        picture = _Picture(rules, zeroed_rule, ps) if svg or html else None
+        records = pm.batches(run.source, rules, run.zeroed_rule, run.groups, run.kpf, stats, progress.update)
+        picture = _Picture(rules, run.zeroed_rule, run.page_size) if svg or html else None
         if picture is not None:
             records = picture.tee(records)
-        if fmt in ("ndjson", "json", "csv"):
-            writer = pm.LineWriter(fmt, rules, vmas, source.labelled, zeroed_rule, term.write_pieces, kpageflags)
-            writer.start()
-            for batch in records:
-                writer.feed(batch)
-            writer.finish()
-        elif fmt == "summary":
-            _summary(records, rules, vmas, zeroed_rule, ps, runs, color, ascii_only, progress, lo_hi)
-        else:
-            _table(records, rules, vmas, source.labelled, zeroed_rule, kpageflags, color, ascii_only, progress)
-        progress.close()
+        _write(fmt, records, run, rules, kpageflags, runs, color, ascii_only, progress)
     if picture is not None:
         title = f"process {pid}" if pid is not None else (file or "standard input")
-        picture.write(vmas, f"ptetool pagemap: {title}", lo_hi, svg, html)
-    if fmt == "summary" and source.exited is not None:
-        term.out(f"partial: process {pid} exited at {source.exited[0]:#x} after {source.exited[1]} records")
-    _notes(source, stats, zeroed_rule, pid is not None, fmt, rules, arch)
+        picture.write(run.vmas, f"ptetool pagemap: {title}", run.lo_hi, svg, html)
+    if fmt == "summary" and run.source.exited is not None:
+        exited = run.source.exited
+        term.out(f"partial: process {pid} exited at {exited[0]:#x} after {exited[1]} records")
+    _notes(run.source, stats, run.zeroed_rule, pid is not None, fmt, rules, arch)
+
+
+def _write(fmt: str, records: Iterator[Any], run: Any, rules: Any, kpageflags: bool, runs: bool, color: str,
+           ascii_only: bool, progress: term.Progress) -> None:
+    """The records in the chosen format, as they stream in."""
+    from ptetool import pagemap as pm
+
+    if fmt in ("ndjson", "json", "csv"):
+        writer = pm.LineWriter(fmt, rules, run.vmas, run.source.labelled, run.zeroed_rule, term.write_pieces,
+                               kpageflags)
+        writer.start()
+        for batch in records:
+            writer.feed(batch)
+        writer.finish()
+    elif fmt == "summary":
+        _summary(records, rules, run.vmas, run.zeroed_rule, run.page_size, runs, color, ascii_only, progress,
+                 run.lo_hi)
+    else:
+        _table(records, rules, run.vmas, run.source.labelled, run.zeroed_rule, kpageflags, color, ascii_only,
+               progress)
+    progress.close()
 
 
 class _Picture:
@@ -188,46 +161,6 @@ class _Picture:
                         out.write(text)
                 except OSError as exc:
                     raise WorkError(f"cannot write {path}: {exc.strerror or exc}") from None
-
-
-def _vma_notes(wanted: tuple[str, ...]) -> list[str]:
-    """How each --vma that is a bare number was read (a name never is one)."""
-    from ptetool.values import parse_address
-
-    notes = []
-    for token in wanted:
-        if token.strip().isdigit():
-            try:
-                _value, note = parse_address(token, "--vma")
-            except UsageError:
-                continue
-            if note:
-                notes.append(note)
-    return notes
-
-
-def _read_maps(path: str) -> list[Any]:
-    from ptetool import pagemap as pm
-
-    try:
-        with open(path, encoding="utf-8", errors="surrogateescape") as maps:
-            text = maps.read()
-    except OSError as exc:
-        raise WorkError(f"cannot read --maps {path}: {exc.strerror or exc}") from None
-    return pm.parse_maps(text, path)
-
-
-def _open_input(file: str | None, stack: ExitStack) -> tuple[Any, str]:
-    if file in (None, "-"):
-        if term.stdin_is_terminal():
-            raise UsageError("no input: give FILE, pipe a dump into standard input, or use --pid PID")
-        return term.binary_stdin(), "standard input"
-    assert file is not None
-    try:
-        stream = stack.enter_context(open(file, "rb"))  # noqa: SIM115 (closed by the stack)
-    except OSError as exc:
-        raise WorkError(f"cannot read {file}: {exc.strerror or exc}") from None
-    return stream, file
 
 
 def _summary(records: Iterator[Any], rules: Any, vmas: Any, zeroed_rule: bool, page_size: int, runs: bool,

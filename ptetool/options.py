@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -15,8 +16,18 @@ F = TypeVar("F", bound=Callable[..., Any])
 DECODE_FORMATS = ("diagram", "brief", "table", "json", "ndjson", "markdown")
 
 
-def model_options(func: F) -> F:
-    """--arch, --level, --kernel, --kconfig and the CPU facts, shared by every command."""
+def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--arch, --level, --kernel, --kconfig and the CPU facts, shared by every command.
+
+    The command receives ``model`` (built once, here, from --kernel, --kconfig, --phys-bits,
+    --la57 and --l1tf), ``arch`` and ``level``.
+    """
+
+    @functools.wraps(func)
+    def with_model(*args: Any, kernel: str | None, kconfig: str | None, phys_bits: int | None, la57: bool | None,
+                   l1tf: bool | None, **kwargs: Any) -> Any:
+        return func(*args, model=resolve_model(kernel, kconfig, phys_bits, la57, l1tf), **kwargs)
+
     options = [
         click.option("--arch", type=click.Choice(list(ARCHES)), default="x86_64", show_default=True,
                      help="Architecture whose layout applies."),
@@ -36,9 +47,10 @@ def model_options(func: F) -> F:
                      help="x86 swap layout: force the L1TF one (inverted offset, type at 59-63) or the one before "
                      "it [default: what the kernel release carried; 4.19 on: L1TF]."),
     ]
+    decorated: Callable[..., Any] = with_model
     for option in reversed(options):
-        func = option(func)
-    return func
+        decorated = option(decorated)
+    return decorated
 
 
 def output_options(formats: tuple[str, ...]) -> Callable[[F], F]:

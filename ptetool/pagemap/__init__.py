@@ -115,6 +115,7 @@ from ptetool.pagemap.pipeline import (
     read_ahead,
     tune_allocator,
 )
+from ptetool.pagemap.session import Opened, Request, open_source
 from ptetool.pagemap.sources import (
     CHUNK_RECORDS,
     KPF_MISSING,
@@ -190,11 +191,13 @@ __all__ = [
     "Kpageflags",
     "LineWriter",
     "Model",
+    "Opened",
     "P",
     "PidSource",
     "Piece",
     "Problem",
     "ProcState",
+    "Request",
     "Rules",
     "Run",
     "Runs",
@@ -220,6 +223,7 @@ __all__ = [
     "key_chunk",
     "key_tables",
     "kpf_names",
+    "open_source",
     "parse_filters",
     "parse_maps",
     "parse_range",
