@@ -16,6 +16,7 @@ from ptetool.arch.common import offset_used_bits
 from ptetool.errors import UsageError
 from ptetool.kernel import Model
 from ptetool.layout import ENTRY_MASK, Field, FieldValues, Layout
+from ptetool.reading import Reading
 from ptetool.swaptypes import CLASS_OF_TYPE, SwapInfo, marker_bits, swap_types
 
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ class Rule:
 
 
 @dataclass(frozen=True)
-class Decoded:
+class Decoded(Reading):
     """One decoded entry: immutable; ``to_json()`` is exactly the record the CLI prints.
 
     >>> from ptetool.kernel import Model
@@ -56,26 +57,11 @@ class Decoded:
     '0x0000000000000004 uffd_wp_special type=0(swapfile) offset=0x3ffffffffffff swp_uffd_wp [1 problem]'
     """
 
-    value: int
-    cls: str
     arch: str
     level: str
-    layout: Layout
-    fields: FieldValues
-    swap: SwapInfo | None
-    marker: tuple[str, ...] | None
-    problems: tuple[str, ...]
     notes: tuple[str, ...]
     rules: tuple[Rule, ...] | None
     model: Model
-
-    @property
-    def field_values(self) -> dict[str, int]:
-        return dict(self.fields)
-
-    @property
-    def flags(self) -> tuple[str, ...]:
-        return self.layout.set_flags(self.fields.items())
 
     def to_json(self) -> dict[str, Any]:
         """The SPEC record, as `ptetool decode --format ndjson` prints it (a JSON-ready dict)."""

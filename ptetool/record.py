@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import Any, TypedDict
+from typing import Any, TypedDict, cast
 
 from ptetool.arch import x86_64
 from ptetool.decoder import Decoded
 from ptetool.diff import Diff
 from ptetool.kernel import Model
 from ptetool.layout import Layout
+from ptetool.reading import Reading
 from ptetool.swaptypes import marker_bits, swap_types
 from ptetool.values import format_value
 
@@ -67,22 +68,30 @@ def model_record(model: Model, arch: str) -> dict[str, Any]:
     return data
 
 
-def to_record(d: Decoded) -> Record:
+def reading_record(r: Reading, arch: str, level: str, layout: str) -> dict[str, Any]:
+    """The keys every record shares, in their order: the one place a reading becomes JSON."""
     return {
-        "value": format_value(d.value),
-        "class": d.cls,
-        "arch": d.arch,
-        "level": d.level,
-        "layout": d.layout.name,
-        "fields": d.field_values,
-        "flags": list(d.flags),
-        "swap": SwapRecord(type=d.swap.type, offset=d.swap.offset, type_name=d.swap.type_name) if d.swap else None,
-        "marker": list(d.marker) if d.marker is not None else None,
-        "problems": list(d.problems),
-        "notes": list(d.notes),
-        "rules": [RuleRecord(rule=r.rule, holds=r.holds, why=r.why) for r in d.rules] if d.rules else None,
-        "model": model_record(d.model, d.arch),
+        "value": format_value(r.value),
+        "class": r.cls,
+        "arch": arch,
+        "level": level,
+        "layout": layout,
+        "fields": r.field_values,
+        "flags": list(r.flags),
+        "swap": SwapRecord(type=r.swap.type, offset=r.swap.offset, type_name=r.swap.type_name) if r.swap else None,
+        "marker": list(r.marker) if r.marker is not None else None,
+        "problems": list(r.problems),
     }
+
+
+def to_record(d: Decoded) -> Record:
+    record = reading_record(d, d.arch, d.level, d.layout.name)
+    record.update(
+        notes=list(d.notes),
+        rules=[RuleRecord(rule=r.rule, holds=r.holds, why=r.why) for r in d.rules] if d.rules else None,
+        model=model_record(d.model, d.arch),
+    )
+    return cast(Record, record)
 
 
 def decode_record(d: Decoded) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ptetool.errors import UsageError
-from ptetool.layout import ENTRY_MASK, Layout
+from ptetool.layout import ENTRY_MASK, FieldValues
 from ptetool.pagemap.layout import (
     BIT_FILE,
     BIT_GUARD_REGION,
@@ -32,6 +32,7 @@ from ptetool.pagemap.layout import (
     pfn_layout,
     swap_layout,
 )
+from ptetool.reading import Reading
 from ptetool.swaptypes import CLASS_OF_TYPE, MAX_SWAPFILES_SHIFT, SwapInfo
 
 # --- problems: one bit each; invalid ones make the class "invalid" --------------------------------
@@ -137,27 +138,12 @@ def _problem_texts(value: int, pmask: int, rules: Rules, cls_of_type: str) -> li
 # --- one record ----------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class Entry:
+class Entry(Reading):
     """One decoded pagemap record: immutable, everything the record formats need."""
 
-    value: int
-    cls: str
-    layout: Layout
-    fields: tuple[tuple[str, int], ...]
-    swap: SwapInfo | None
-    marker: tuple[str, ...] | None
-    problems: tuple[str, ...]
     zeroed: bool
     pmask: int
     rules: Rules
-
-    @property
-    def field_values(self) -> dict[str, int]:
-        return dict(self.fields)
-
-    @property
-    def flags(self) -> tuple[str, ...]:
-        return self.layout.set_flags(self.fields)
 
     @property
     def pfn(self) -> int | None:
@@ -196,7 +182,7 @@ def decode_record(value: int, rules: Rules, zeroed_rule: bool = False) -> Entry:
         else:
             marker = tuple(n for n, mask in rules.marker_names if (frame >> MAX_SWAPFILES_SHIFT) & mask)
     problems = _problem_texts(value, pmask, rules, CLASS_OF_TYPE[type_name] if type_name else "")
-    return Entry(value=value, cls=cls, layout=lay, fields=tuple(fields.items()), swap=swap, marker=marker,
+    return Entry(value=value, cls=cls, layout=lay, fields=FieldValues(fields.items()), swap=swap, marker=marker,
                  problems=tuple(problems), zeroed=zeroed, pmask=pmask, rules=rules)
 
 

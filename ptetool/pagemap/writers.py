@@ -95,24 +95,10 @@ def _model_json(model: Model, arch: str) -> dict[str, Any]:
 def to_pagemap_record(entry: Entry, index: int, vaddr: int, vma: Vma | None, labelled: bool,
                       kpageflags: list[str] | None = None, with_kpageflags: bool = False) -> PagemapRecord:
     """One record's JSON: the shape ptetool.record.PagemapRecord declares, built here alone."""
-    from ptetool.record import SwapRecord, VmaRecord
+    from ptetool.record import VmaRecord, reading_record
 
-    swap = entry.swap
-    record: dict[str, Any] = {
-        "index": index,
-        "vaddr": format_value(vaddr),
-        "value": format_value(entry.value),
-        "class": entry.cls,
-        "arch": entry.rules.arch,
-        "level": "pte",
-        "layout": PAGEMAP,
-        "fields": entry.field_values,
-        "flags": list(entry.flags),
-        "swap": SwapRecord(type=swap.type, offset=swap.offset, type_name=swap.type_name) if swap else None,
-        "marker": list(entry.marker) if entry.marker is not None else None,
-        "problems": list(entry.problems),
-        "zeroed": entry.zeroed,
-    }
+    record: dict[str, Any] = {"index": index, "vaddr": format_value(vaddr),
+                              **reading_record(entry, entry.rules.arch, "pte", PAGEMAP), "zeroed": entry.zeroed}
     if labelled:
         record["vma"] = VmaRecord(start=format_value(vma.start), end=format_value(vma.end), perms=vma.perms,
                                   name=vma.name) if vma is not None else None
