@@ -170,7 +170,19 @@ def test_filters_match_the_per_record_test() -> None:
                    ["soft_dirty"], ["present", "uffd_wp"]):
         groups = pm.parse_filters(option)
         fast = pm.filter_mask(b.flags9, b.cls, b.pm, groups).tolist()
-        assert fast == [pm.entry_matches(pm.decode_record(v, rules, True), groups) for v in values], option
+        assert fast == [entry_matches(pm.decode_record(v, rules, True), groups) for v in values], option
+
+
+def entry_matches(entry: pm.Entry, groups: tuple[frozenset[str], ...]) -> bool:
+    """--filter the obvious way, one decoded record at a time: the oracle for filter_mask."""
+    def hit(name: str) -> bool:
+        if name in pm.CODE:
+            return entry.cls == name
+        if name in pm.FLAG_FILTERS:
+            return bool(entry.value >> (pm.FLAG_LSB + pm.FLAG_FILTERS[name]) & 1)
+        return entry.zeroed if name == "zeroed" else bool(entry.pmask & pm.OTHER_MASK)
+
+    return all(any(hit(name) for name in names) for names in groups)
 
 
 # --- summary and runs -------------------------------------------------------------------------------

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from ptetool.errors import UsageError
 from ptetool.pagemap.chunks import Batch, Keyed, key_chunk, key_tables, run_starts
-from ptetool.pagemap.classify import OTHER_MASK, ZEROED_MASK, Entry
-from ptetool.pagemap.layout import CLASSES, CODE, FLAG_LSB, FLAG_POS, PM_PFRAME_MASK, PRESENT, RECORD_BYTES, Rules
+from ptetool.pagemap.classify import OTHER_MASK, ZEROED_MASK
+from ptetool.pagemap.layout import CLASSES, CODE, FLAG_POS, PM_PFRAME_MASK, PRESENT, RECORD_BYTES, Rules
 from ptetool.pagemap.sources import CHUNK_RECORDS, KPF_MISSING, Kpageflags, PidSource, Piece, StreamSource
 
 if TYPE_CHECKING:
@@ -69,24 +69,6 @@ def filter_mask(flags9: IP, cls: U8, pm: U32, groups: Sequence[frozenset[str]]) 
                 anyof |= (pm & np.uint32(OTHER_MASK)) != 0
         keep &= anyof
     return keep
-
-
-def entry_matches(entry: Entry, groups: Sequence[frozenset[str]]) -> bool:
-    """The per-record form of filter_mask."""
-    for names in groups:
-        hit = False
-        for name in names:
-            if name in CODE:
-                hit |= entry.cls == name
-            elif name in FLAG_FILTERS:
-                hit |= bool(entry.value >> (FLAG_LSB + FLAG_FILTERS[name]) & 1)
-            elif name == "zeroed":
-                hit |= entry.zeroed
-            else:
-                hit |= bool(entry.pmask & OTHER_MASK)
-        if not hit:
-            return False
-    return True
 
 
 # --- the pipeline: source -> decoded, filtered batches -------------------------------------------

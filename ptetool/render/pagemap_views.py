@@ -18,6 +18,7 @@ from ptetool.pagemap import (
     BIT_UFFD_WP,
     CLASS_SHIFT,
     CLASSES,
+    CODE,
     CODES,
     FLAG_LSB,
     FLAG_POS,
@@ -97,19 +98,8 @@ def describe_raw(value: int, code: int, rules: Rules, zeroed_rule: bool) -> str:
 
 
 def describe_frame(entry: Entry) -> str:
-    """The frame of a decoded record, for people: what describe_raw says from the raw bits."""
-    if entry.zeroed:
-        return ZEROED_TEXT if entry.marker is None else "marker " + "|".join(entry.marker)
-    if entry.cls == "present":
-        return f"pfn {entry.field_values['pfn']:#x}"
-    if entry.marker is not None:
-        return "marker " + ("|".join(entry.marker) or "(empty)")
-    if entry.swap is not None:
-        pfn = entry.field_values.get("pfn")
-        if pfn is not None:
-            return f"pfn {pfn:#x} ({entry.swap.type_name})"
-        return f"type {entry.swap.type} offset {entry.swap.offset:#x}"
-    return ""
+    """The frame of a decoded record, for people: what describe_raw says of its bits."""
+    return describe_raw(entry.value, CODE[entry.cls], entry.rules, entry.zeroed)
 
 
 def vma_name(vmas: Sequence[Vma] | None, vma_id: int) -> str:
