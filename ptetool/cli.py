@@ -6,7 +6,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 import click
 
@@ -19,7 +19,22 @@ from ptetool.values import format_value, parse_value, split_level, split_tokens
 
 
 class PtetoolGroup(click.Group):
-    """Maps ptetool's errors to the exit codes of ptetool.errors, in this one place."""
+    """Maps ptetool's errors to the exit codes of ptetool.errors, in this one place; loads the
+    commands that live in their own modules only when they run (or when help lists them)."""
+
+    LAZY: ClassVar[dict[str, tuple[str, str]]] = {"pagemap": ("ptetool.cli_pagemap", "pagemap_cmd"),
+                                                   "scan": ("ptetool.cli_scan", "scan_cmd")}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.LAZY])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.LAZY and cmd_name not in self.commands:
+            import importlib
+
+            module, name = self.LAZY[cmd_name]
+            self.add_command(getattr(importlib.import_module(module), name), cmd_name)
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -240,11 +255,17 @@ def layout_cmd(cls: str, arch: str, level: str, model: Model, fmt: str | None, c
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point."""
+    """Console-script entry point. Once the output is flushed the process ends at once: interpreter
+    teardown (freeing every module and object) costs a single decode more than the work itself."""
     try:
         cli.main(args=argv, prog_name="ptetool")
-    finally:
-        term.flush_or_discard()
+    except SystemExit as exc:
+        code = exc.code
+    else:
+        code = 0
+    term.flush_or_discard()
+    sys.stderr.flush()
+    os._exit(code if isinstance(code, int) else 0 if code is None else 1)
 
 
 # --- diff ---------------------------------------------------------------------------------------
@@ -283,14 +304,3 @@ def diff_cmd(value_a: str, value_b: str, arch: str, level: str, model: Model, fm
         term.err(_model_line(model, arch, level))
     if not result.equal:
         raise SystemExit(EXIT_DIFFERENT)
-
-
-def _register_pagemap() -> None:
-    from ptetool.cli_pagemap import pagemap_cmd
-    from ptetool.cli_scan import scan_cmd
-
-    cli.add_command(pagemap_cmd, "pagemap")
-    cli.add_command(scan_cmd, "scan")
-
-
-_register_pagemap()

@@ -7,7 +7,6 @@ numbering and the optional bits. Every decode states the model it used.
 
 from __future__ import annotations
 
-import gzip
 import os
 import re
 from collections.abc import Mapping
@@ -80,6 +79,8 @@ def read_kconfig(path: Path) -> frozenset[str]:
     except OSError as exc:
         raise WorkError(f"cannot read kernel config {path}: {exc.strerror or exc}") from None
     if raw[:2] == b"\x1f\x8b":
+        import gzip
+
         try:
             raw = gzip.decompress(raw)
         except (OSError, EOFError) as exc:

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
-from typing import Any, TypedDict, cast
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from ptetool.arch import x86_64
 from ptetool.decoder import Decoded
-from ptetool.diff import Diff
 from ptetool.kernel import Model
 from ptetool.layout import Layout
 from ptetool.reading import Reading
 from ptetool.swaptypes import marker_bits, swap_types
 from ptetool.values import format_value
+
+if TYPE_CHECKING:
+    from ptetool.diff import Diff
 
 
 class SwapRecord(TypedDict):

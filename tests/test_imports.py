@@ -1,0 +1,43 @@
+"""What each command path imports (issue #10): nothing heavy that the path does not use."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+# json is imported by the probe itself before `before` is taken; a path that needs it gets it free.
+PROBE = ("import io, sys\nimport json as _j\n"
+         "before = set(sys.modules)\n"
+         "sys.stdout = io.StringIO()\n"
+         "from ptetool.cli import cli\n"
+         "try:\n    cli.main(args={args!r}, prog_name='ptetool', standalone_mode=False)\n"
+         "except SystemExit:\n    pass\n"
+         "sys.__stdout__.write(_j.dumps(sorted(set(sys.modules) - before)))\n")
+PINNED = ["--kernel", "6.18", "--kconfig", "allyes"]
+HEAVY = ("numpy", "rich", "json", "pathlib", "bitstring", "ptetool.pagemap", "ptetool.scan", "gzip")
+
+
+def imported(args: list[str]) -> set[str]:
+    code = PROBE.format(args=args)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    return {m.split(".")[0] if not m.startswith("ptetool.") else ".".join(m.split(".")[:2]) for m in json.loads(out)}
+
+
+LOG = str(Path(__file__).parent / "data" / "scan_corpus" / "celery-4.1-bad-page-map-swap.log")
+
+
+@pytest.mark.parametrize(("args", "allowed"), [
+    (["decode", *PINNED, "--format", "brief", "0x4"], ()),
+    (["decode", *PINNED, "--format", "json", "0x4"], ()),
+    (["decode", *PINNED, "--format", "diagram", "0x4"], ("rich", "bitstring")),
+    (["encode", *PINNED, "swap", "swp_type=1"], ()),
+    (["layout", *PINNED, "--format", "json"], ()),
+    (["scan", "--format", "ndjson", LOG], ("ptetool.scan",)),
+])
+def test_a_path_imports_only_what_it_uses(args: list[str], allowed: tuple[str, ...]) -> None:
+    loaded = imported(args)
+    assert not {m for m in HEAVY if m in loaded and m not in allowed}, sorted(loaded)
