@@ -204,17 +204,31 @@ def _encode_stream(model: Model) -> None:
     """encode -: one value per NDJSON record on stdin; a bad line is named and the rest still built."""
     from ptetool.encoder import encode_json_record
 
+    models: dict[str, Model] = {}  # full models by key, as the stream states them
     bad = 0
     for number, line in enumerate(sys.stdin, 1):
         if not line.strip():
             continue
         try:
-            term.out(format_value(encode_json_record(line, lambda: model)))
+            value = encode_json_record(line, lambda: model, models)
+            if value is not None:
+                term.out(format_value(value))
         except UsageError as exc:
             term.err(f"stdin line {number}: {exc}")
             bad += 1
     if bad:
         raise SystemExit(EXIT_USAGE)
+
+
+# --- model --------------------------------------------------------------------------------------
+
+@cli.command("model")
+@model_options
+def model_cmd(arch: str, level: str, model: Model) -> None:
+    """The kernel model the options (or the running kernel) give, as JSON: what bulk records name by key."""
+    from ptetool.record import model_record
+
+    term.out(json.dumps(model_record(model, arch)))
 
 
 # --- layout -------------------------------------------------------------------------------------

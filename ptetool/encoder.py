@@ -122,9 +122,14 @@ def resolve_type_names(fields: Mapping[str, int | str], model: Model) -> dict[st
     return resolved
 
 
-def encode_json_record(text: str, default_model: Callable[[], Model]) -> int:
+def encode_json_record(text: str, default_model: Callable[[], Model],
+                       models: dict[str, Model] | None = None) -> int | None:
     """The value a decode (or pagemap) NDJSON record describes, rebuilt from its class, arch, level,
-    fields and model alone (never its "value"); ``default_model`` serves a record without one."""
+    fields and model alone (never its "value"); ``default_model`` serves a record without one.
+
+    ``models`` remembers the full models seen by key, for bulk records that carry only the key
+    (a pagemap stream states its model in full in its first record). A line that is a model
+    alone (`ptetool model`) is remembered, and gives None."""
     import json
 
     try:
@@ -133,14 +138,34 @@ def encode_json_record(text: str, default_model: Callable[[], Model]) -> int:
         raise UsageError(f"not JSON: {exc.msg}") from None
     if not isinstance(record, dict):
         raise UsageError("not a JSON object")
+    if "fields" not in record and "options" in record:  # `ptetool model`: a model to remember
+        _record_model(record, default_model, {} if models is None else models)
+        return None
     try:
         fields = {str(k): int(v) for k, v in record["fields"].items()}
         cls, arch, level = record["class"], record["arch"], record["level"]
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise UsageError(f"not a decode record (needs class, arch, level, fields): {exc}") from None
-    model = Model.from_json(record["model"]) if "model" in record else default_model()
+    model = _record_model(record.get("model"), default_model, {} if models is None else models)
     if record.get("layout") == "pagemap":
         from ptetool.pagemap import encode_fields
 
         return encode_fields(fields, model)
     return encode(cls, fields, arch, level, model).value
+
+
+def _record_model(data: object, default_model: Callable[[], Model], models: dict[str, Model]) -> Model:
+    if data is None:
+        return default_model()
+    if not isinstance(data, dict):
+        raise UsageError("the record's \"model\" is not an object")
+    key = data.get("key")
+    if "options" not in data:  # the short form: the model named by its key
+        if key in models:
+            return models[key]
+        raise UsageError(f"model {key!r} is named but not stated: its full form is in the first record of the "
+                         "stream (pipe the whole stream, or put `ptetool model` output first)")
+    model = Model.from_json(data)
+    if isinstance(key, str):
+        models[key] = model
+    return model

@@ -67,7 +67,22 @@ def model_record(model: Model, arch: str) -> dict[str, Any]:
         )
     else:
         data.update(uffd_wp=False)
+    data["key"] = model_key(model, arch)
     return data
+
+
+def model_key(model: Model, arch: str) -> str:
+    """A short name for the model's inputs: bulk records carry it instead of the whole model, which the
+    first record of their stream (and `ptetool model`) states in full."""
+    import hashlib
+
+    inputs = {k: v for k, v in model.to_json().items() if k not in ("assumptions", "sources")}
+    return hashlib.sha1(json.dumps([arch, inputs], sort_keys=True).encode()).hexdigest()[:12]
+
+
+def short_model(model: Model, arch: str) -> dict[str, Any]:
+    """The model as a bulk record after the first states it: its kernel and key."""
+    return {"kernel": model.label, "key": model_key(model, arch)}
 
 
 def reading_record(r: Reading, arch: str, level: str, layout: str) -> dict[str, Any]:

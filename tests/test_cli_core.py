@@ -92,6 +92,8 @@ def test_json_record_for_the_seed_pte() -> None:
              "why": "type 0, offset 0x3ffffffffffff: no swap area holds that page"},
         ],
     }
+    key = model.pop("key")  # names the model in bulk records (issue #10)
+    assert len(key) == 12 and int(key, 16) >= 0
     assert model == {
         "kernel": "6.18", "release": None, "kconfig": "allyes",
         "options": {o: True for o in model["options"]}, "phys_bits": 46, "la57": False, "assumptions": [],

@@ -107,7 +107,8 @@ def slow(fmt: str, batches: list[pm.Batch], rules: pm.Rules, zeroed_rule: bool, 
         for r, (value, index) in enumerate(zip(b.raw.tolist(), b.index.tolist(), strict=True)):
             entry = pm.decode_record(value, rules, zeroed_rule)
             kpf = int(b.kpf[r]) if b.kpf is not None else None
-            lines.append(writer.line(entry, index, 0x7F00_0000_0000 + index * 4096, b.vma_at(r), kpf))
+            lines.append(writer.line(entry, index, 0x7F00_0000_0000 + index * 4096, b.vma_at(r), kpf,
+                                     full_model=not lines and fmt != "csv"))  # the first states the model
     if fmt == "csv":
         return pm.csv_header(with_kpf) + "".join(lines)
     if fmt == "json":

@@ -487,3 +487,18 @@ def picture_example(tmp_path: Path) -> str:
 
 def test_picture_golden(tmp_path: Path) -> None:
     assert picture_example(tmp_path) == PICTURE_GOLDEN.read_text()
+
+
+def test_bulk_records_name_the_model_the_first_states(dumpfile: Path) -> None:
+    """Issue #10.4: the first record states the model in full, the rest name it by key; encode - rebuilds all."""
+    lines = run("pagemap", str(dumpfile), "--format", "ndjson", *PINNED).stdout.splitlines()
+    first, *rest = (json.loads(line)["model"] for line in lines)
+    assert "options" in first and all(m == {"kernel": "6.18", "key": first["key"]} for m in rest)
+    rebuilt = run("encode", "-", stdin="\n".join(lines) + "\n")
+    assert rebuilt.exit_code == 0 and [int(v, 16) for v in rebuilt.stdout.split()] == RECORDS
+    cut = run("encode", "-", stdin="\n".join(lines[1:]) + "\n")
+    assert cut.exit_code == 2 and "is named but not stated" in cut.stderr
+    stated = run("model", *PINNED).stdout
+    assert json.loads(stated)["key"] == first["key"]
+    assert run("encode", "-", stdin=stated + "\n".join(lines[1:]) + "\n").stdout.split() == [
+        f"0x{v:016x}" for v in RECORDS[1:]]

@@ -86,6 +86,13 @@ def csv_header(with_kpf: bool) -> str:
 
 
 @lru_cache(maxsize=16)
+def _short_json(model: Model, arch: str) -> dict[str, Any]:
+    from ptetool.record import short_model
+
+    return short_model(model, arch)
+
+
+@lru_cache(maxsize=16)
 def _model_json(model: Model, arch: str) -> dict[str, Any]:
     from ptetool.record import model_record
 
@@ -93,7 +100,8 @@ def _model_json(model: Model, arch: str) -> dict[str, Any]:
 
 
 def to_pagemap_record(entry: Entry, index: int, vaddr: int, vma: Vma | None, labelled: bool,
-                      kpageflags: list[str] | None = None, with_kpageflags: bool = False) -> PagemapRecord:
+                      kpageflags: list[str] | None = None, with_kpageflags: bool = False,
+                      full_model: bool = True) -> PagemapRecord:
     """One record's JSON: the shape ptetool.record.PagemapRecord declares, built here alone."""
     from ptetool.record import VmaRecord, reading_record
 
@@ -104,7 +112,8 @@ def to_pagemap_record(entry: Entry, index: int, vaddr: int, vma: Vma | None, lab
                                   name=vma.name) if vma is not None else None
     if with_kpageflags:
         record["kpageflags"] = kpageflags
-    record["model"] = _model_json(entry.rules.model, entry.rules.arch)
+    record["model"] = (_model_json(entry.rules.model, entry.rules.arch) if full_model
+                       else _short_json(entry.rules.model, entry.rules.arch))
     return cast("PagemapRecord", record)
 
 
@@ -247,7 +256,7 @@ class LineWriter:
         return self.vmas[vma_id] if self.vmas is not None and vma_id >= 0 else None
 
     def line(self, entry: Entry, index: int, vaddr: int, vma_id: int, kpf: int | None,
-             placeholders: bool = False) -> str:
+             placeholders: bool = False, full_model: bool = False) -> str:
         """The record's line as the format prints it (CSV and NDJSON end in a newline, JSON does not)."""
         vma = self.vma_of(vma_id)
         if self.fmt == "csv":
@@ -257,7 +266,8 @@ class LineWriter:
             return csv_line(csv_cells(entry, index, vaddr, vma, kpf, self.with_kpf))
         names = None if kpf is None or kpf == KPF_MISSING else list(kpf_names(kpf))
         rec: dict[str, Any] = dict(to_pagemap_record(entry, index, vaddr, vma, labelled=self.labelled,
-                                                     kpageflags=names, with_kpageflags=self.with_kpf))
+                                                     kpageflags=names, with_kpageflags=self.with_kpf,
+                                                     full_model=full_model))
         if placeholders:
             rec.update(index=_SENTINEL["I"], vaddr=_SENTINEL["X"], value=_SENTINEL["V"])
             rec["fields"] = {k: _SENTINEL["A"] if k in ("pfn", "swap_offset") else v
@@ -293,6 +303,18 @@ class LineWriter:
         n = len(batch)
         if not n:
             return
+        if self.first and self.fmt != "csv":
+            # the stream's first record states the model in full; the rest name it by its key
+            first = int(batch.index[0])
+            entry = decode_record(int(batch.raw[0]), self.rules, self.zeroed_rule)
+            word = int(batch.kpf[0]) if batch.kpf is not None else None
+            text = self.line(entry, first, batch.vaddr_base + first * batch.page_size, batch.vma_at(0), word,
+                             full_model=True)
+            self.sink([text.encode()], None)
+            self.first = False
+            if n == 1:
+                return
+            batch, n = batch.take(np.arange(1, n)), n - 1
         u = np.uint64
         raw = batch.raw
         flags9, cls, pm = batch.flags9, batch.cls, batch.pm

@@ -93,12 +93,13 @@ def realistic_dump(records: int, seed: int = 4) -> tuple[np.ndarray, list[str]]:
 # Runs ptetool's entry point and, at exit, writes the process's own peak RSS (VmHWM) to a file: the
 # ru_maxrss of wait4() would include the benchmark's own memory, inherited by fork.
 PTETOOL = r"""
-import atexit, re, sys
+import os, re, sys
 out = sys.argv.pop(1)
 def hwm():
     status = open("/proc/self/status").read()
     open(out, "w").write(re.search(r"VmHWM:\s+(\d+)", status)[1])
-atexit.register(hwm)
+end = os._exit  # the CLI ends with os._exit once flushed: note the peak first
+os._exit = lambda code: (hwm(), end(code))
 from ptetool.cli import main
 sys.argv[0] = "ptetool"
 main()
