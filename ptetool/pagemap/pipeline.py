@@ -84,7 +84,7 @@ class Stats:
 _T = TypeVar("_T")
 
 
-def read_ahead(items: Iterator[_T], depth: int = 4) -> Iterator[_T]:
+def read_ahead(items: Iterator[_T], depth: int = 2) -> Iterator[_T]:
     """``items``, produced on a second thread up to ``depth`` ahead: reading the input and the
     key pass (numpy lets go of the GIL) overlap with the formatting on the main thread."""
     out: queue.Queue[tuple[bool, Any]] = queue.Queue(depth)

@@ -239,6 +239,7 @@ class LineWriter:
     """NDJSON, JSON (one array) or CSV lines of batches, handed to ``sink`` as lists of pieces."""
 
     PER_WRITE = 1020  # pieces per sink total: 340 lines of three pieces
+    SLICE = 1 << 13  # records laid out at once: about 1 MiB of NDJSON
 
     def __init__(self, fmt: str, rules: Rules, vmas: Sequence[Vma] | None, labelled: bool, zeroed_rule: bool,
                  sink: Callable[[list[bytes], list[int] | None], None], with_kpf: bool = False) -> None:
@@ -302,6 +303,10 @@ class LineWriter:
 
         n = len(batch)
         if not n:
+            return
+        if n > self.SLICE:  # lines are laid out a slice at a time: the pieces of a whole chunk are many MiB
+            for start in range(0, n, self.SLICE):
+                self.feed(batch.take(np.arange(start, min(n, start + self.SLICE))))
             return
         if self.first and self.fmt != "csv":
             # the stream's first record states the model in full; the rest name it by its key
