@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -254,3 +255,13 @@ def test_run_lines_equal_the_slow_layout(rows: list[tuple[int, int, int, int, in
     formatter = views.RunFormatter(rules, zeroed_rule, VMAS if labelled else None, 4096)
     width = max(9, len(str(int(runs.pages.max()))))
     assert formatter.lines(runs).decode().splitlines() == [formatter.line(r, width) for r in runs]
+
+
+@pytest.mark.parametrize("fmt", ["ndjson", "json", "csv"])
+def test_a_batch_larger_than_a_slice_is_laid_out_in_slices_alike(fmt: str) -> None:
+    rules = pm.rules_for(model((6, 18)))
+    pattern = [0x8100_0000_0000_1234, 0, 0x4200_0000_0000_003F, 0x4400_0000_0000_009F, 1 << 62 | 0x141, 1 << 55]
+    values = [pattern[i * 7 % len(pattern)] + (i if i % len(pattern) == 0 else 0) for i in range(2 * 8192 + 5)]
+    b = batch_of(values, rules, True)
+    assert len(b) > pm.LineWriter.SLICE
+    assert bulk(fmt, [b], rules, True, False) == slow(fmt, [b], rules, True, False)
