@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ptetool.pagemap import (
     BIT_PRESENT,
@@ -70,6 +70,7 @@ def _flag_texts(rules: Rules) -> tuple[str, ...]:
 # --- what a record holds, for people -------------------------------------------------------------
 
 ZEROED_TEXT = "hidden (no CAP_SYS_ADMIN)"
+TEXT_CACHE = 1 << 16  # first-page texts kept between blocks of runs
 
 
 def describe_first(run: Run, rules: Rules, zeroed_rule: bool) -> str:
@@ -134,6 +135,7 @@ class RunFormatter:
         self.middle = np.frombuffer(b"".join(m[: self.mid_width] for m in middle), dtype=np.uint8).reshape(
             len(middle), self.mid_width)
         self.names: dict[int, bytes] = {}
+        self.texts: dict[int, bytes] = {}  # a record's first-page text (its class is in its bits)
 
     def name(self, vma_id: int) -> bytes:
         got = self.names.get(vma_id)
@@ -182,19 +184,9 @@ class RunFormatter:
             m[rows, col + 6: col + 22] = shifted
         if zeroed.any():
             m[np.flatnonzero(zeroed), col: col + len(ZEROED_TEXT)] = np.frombuffer(ZEROED_TEXT.encode(), np.uint8)
-        rules, zeroed_rule = self.rules, self.zeroed_rule
-        slow: list[int] = []
-        texts: list[bytes] = []
-        rows = np.flatnonzero(other & ~self.long[runs.code])
-        for r, code, first in zip(rows.tolist(), (runs.code[rows] >> CLASS_SHIFT).tolist(), runs.first[rows].tolist(),
-                                  strict=True):
-            text = describe_raw(first, code, rules, zeroed_rule).encode()
-            if len(text) > self.WHAT:
-                slow.append(r)
-                text = b""
-            texts.append(text.ljust(self.WHAT))
-        if texts:
-            m[rows, col: col + self.WHAT] = np.frombuffer(b"".join(texts), dtype=np.uint8).reshape(len(rows), -1)
+        slow = self._first_texts(m, col, np.flatnonzero(other & ~self.long[runs.code]), runs)
+        if self.vmas is None and not slow and not self.long[runs.code].any():
+            return _stripped_lines(m)
         rows_out = m.view(f"S{width}").ravel().tolist()
         if self.vmas is None:
             out = [r.rstrip() for r in rows_out]
@@ -205,6 +197,32 @@ class RunFormatter:
             run = Run(int(runs.start[r]), int(runs.pages[r]), int(runs.code[r]), int(runs.first[r]), int(runs.vma[r]))
             out[r] = self.line(run, pw).encode("utf-8", "surrogateescape")
         return b"\n".join(out) + b"\n"
+
+    def _first_texts(self, m: Any, col: int, rows: Any, runs: Runs) -> list[int]:
+        """Put each row's first-page text in place, one description per distinct record; the rows whose
+        text is wider than its column (they are laid out the slow way)."""
+        import numpy as np
+
+        if not len(rows):
+            return []
+        cache = self.texts
+        if len(cache) > TEXT_CACHE:
+            cache.clear()
+        distinct, at, where = np.unique(runs.first[rows], return_index=True, return_inverse=True)
+        texts = []
+        for value, code in zip(distinct.tolist(), (runs.code[rows[at]] >> CLASS_SHIFT).tolist(), strict=True):
+            text = cache.get(value)
+            if text is None:
+                text = cache[value] = describe_raw(value, code, self.rules, self.zeroed_rule).encode()
+            texts.append(text)
+        wide = np.array([len(t) > self.WHAT for t in texts])
+        fit = ~wide[where]
+        if fit.any():
+            table = np.frombuffer(b"".join(t.ljust(self.WHAT) for t, w in zip(texts, wide, strict=True) if not w),
+                                  dtype=np.uint8).reshape(-1, self.WHAT)
+            slots = np.cumsum(~wide) - 1  # each fitting distinct text's row in table
+            m[rows[fit], col: col + self.WHAT] = table[slots[where[fit]]]
+        return rows[~fit].tolist()  # type: ignore[no-any-return]
 
     def line(self, run: Run, pages_width: int = 9) -> str:
         """One run's line, the slow way (the layout lines() builds in bulk)."""
@@ -372,3 +390,17 @@ def record_table(rows: Iterable[Row], header: bool, with_vma: bool, with_kpf: bo
         else:
             text.append(("  " + "  ".join(middle)).rstrip() + "\n")
     return text
+
+
+def _stripped_lines(m: Any) -> bytes:
+    """Rows of a byte matrix as lines: trailing spaces dropped, each ended by a newline, in one pass."""
+    import numpy as np
+
+    k, width = m.shape
+    content = m != ord(" ")
+    ends = np.where(content.any(axis=1), width - np.argmax(content[:, ::-1], axis=1), 0)
+    wide = np.full((k, width + 1), ord("\n"), dtype=np.uint8)
+    wide[:, :width] = m
+    wide[np.arange(k), ends] = ord("\n")
+    keep = np.arange(width + 1)[None, :] <= ends[:, None]
+    return wide[keep].tobytes()
