@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from pagemap import CHILD, ENV, MARKER_GUARD, MARKER_UFFD, PRESENT, PTETOOL, SWAP  # noqa: E402
+from pagemap import CHILD, ENV, MARKER_GUARD, MARKER_UFFD, PRESENT, PTETOOL, SWAP
 
 RECORDS = 8 << 20
 PINNED = ["--kernel", "6.18", "--kconfig", "allyes"]
