@@ -223,21 +223,27 @@ def test_filter_finds_the_markers(child: ms.Child) -> None:
     assert len(guard_rows) == st["pages"] and all(",pte_marker," in r for r in guard_rows)
 
 
-def test_without_cap_sys_admin(child: ms.Child) -> None:
-    """Drop CAP_SYS_ADMIN with setpriv: pfns read as 0 and ptetool says so instead of printing pfn 0."""
+def without_cap_sys_admin(child: ms.Child, name: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """`ptetool pagemap --pid` over one state, run by setpriv with CAP_SYS_ADMIN dropped (skips where it cannot)."""
     setpriv = shutil.which("setpriv")
     if setpriv is None:
         pytest.skip("no setpriv (util-linux) to drop CAP_SYS_ADMIN")
     if PROBE["pfn"]:
         pytest.skip("this process already lacks CAP_SYS_ADMIN")
-    st = state(child, "anon")
+    st = state(child, name)
     lo, hi = st["addr"], st["addr"] + st["pages"] * ms.PAGE_SIZE
     cmd = [setpriv, "--inh-caps=-sys_admin", "--bounding-set=-sys_admin", sys.executable, "-m", "ptetool", "pagemap",
-           "--pid", str(child.pid), "--range", f"{lo:x}-{hi:x}", "--format", "ndjson"]
+           "--pid", str(child.pid), "--range", f"{lo:x}-{hi:x}", *args]
     proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"})
     if proc.returncode and "setpriv" in proc.stderr:
         pytest.skip(f"setpriv cannot drop the capability here: {proc.stderr.strip()}")
     assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def test_without_cap_sys_admin(child: ms.Child) -> None:
+    """Drop CAP_SYS_ADMIN with setpriv: pfns read as 0 and ptetool says so instead of printing pfn 0."""
+    proc = without_cap_sys_admin(child, "anon", "--format", "ndjson")
     recs = [json.loads(line) for line in proc.stdout.splitlines()]
     assert classes(recs) == {"present"} and all(r["zeroed"] for r in recs)
     assert all(r["problems"][0].startswith("pfn zeroed: the reader lacked CAP_SYS_ADMIN") for r in recs)
@@ -272,19 +278,8 @@ def test_address_space_picture_of_a_live_process(child: ms.Child, tmp_path: Any)
 
 def test_hidden_markers_are_not_summarised_as_swap(child: ms.Child) -> None:
     """Issue #8.6 on real memory: without CAP_SYS_ADMIN a uffd-wp marker is counted as hidden, not as swap."""
-    setpriv = shutil.which("setpriv")
-    if setpriv is None:
-        pytest.skip("no setpriv (util-linux) to drop CAP_SYS_ADMIN")
-    if PROBE["pfn"]:
-        pytest.skip("this process already lacks CAP_SYS_ADMIN")
     st = state(child, "uffd_wp_marker")
-    lo, hi = st["addr"], st["addr"] + st["pages"] * ms.PAGE_SIZE
-    cmd = [setpriv, "--inh-caps=-sys_admin", "--bounding-set=-sys_admin", sys.executable, "-m", "ptetool", "pagemap",
-           "--pid", str(child.pid), "--range", f"{lo:x}-{hi:x}", "--format", "summary", "--no-runs"]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"})
-    if proc.returncode and "setpriv" in proc.stderr:
-        pytest.skip(f"setpriv cannot drop the capability here: {proc.stderr.strip()}")
-    assert proc.returncode == 0, proc.stderr
+    proc = without_cap_sys_admin(child, "uffd_wp_marker", "--format", "summary", "--no-runs")
     lines = proc.stdout.splitlines()
     header = lines[0].split()
     assert "hidden" in header and "swap" not in header
