@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from ptetool.arch import generic, x86_64
+from ptetool.arch import arm64, generic, x86_64
 from ptetool.arch.common import offset_used_bits
 from ptetool.errors import UsageError
 from ptetool.kernel import Model
@@ -22,7 +22,8 @@ from ptetool.swaptypes import CLASS_OF_TYPE, SwapInfo, marker_bits, swap_types
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
-ARCHES: dict[str, ModuleType] = {"x86_64": x86_64, "generic": generic}
+ARCHES: dict[str, ModuleType] = {"x86_64": x86_64, "arm64": arm64, "generic": generic}
+ARCH_ALIASES = {"aarch64": "arm64", "amd64": "x86_64"}
 LEVELS = ("pte", "pmd", "pud", "p4d", "pgd")
 CLASSES = (
     "none", "present", "protnone", "uffd_wp_special", "swap", "pte_marker", "migration",
@@ -260,6 +261,15 @@ def seed_rules(value: int, arch: str, level: str, model: Model) -> tuple[Rule, .
                     "bit 2 is clear" if x86_64.has_uffd_wp(model) else "this model has no uffd-wp bits")
         none_why = (f"{value:#x} & ~0x60 = {value & ~x86_64.KNL_ERRATUM_MASK & ENTRY_MASK:#x}"
                     + (" (A/D ignored)" if x86_64.knl_erratum(model) else ""))
+    elif arch == "arm64":
+        form = arm64.form_of(value, level, model)
+        present = form in ("present", "protnone", "table")
+        present_why = f"pte_present() reads it as {form}"
+        uffd = form == "swap" and "swp_uffd_wp" in mod.layout("swap", level, model) and bool(
+            mod.layout("swap", level, model)["swp_uffd_wp"].extract(value))
+        uffd_why = ("bit 3 (PTE_SWP_UFFD_WP) is set" if uffd else
+                    "bit 3 is clear" if arm64.has_uffd_wp(model) else "this model has no uffd-wp bits")
+        none_why = f"{value:#x} {'=' if value == 0 else '!='} 0"
     else:
         present, present_why = False, "a generic swp_entry_t is never present"
         uffd, uffd_why = False, "asm-generic pgtable_uffd.h: pte_swp_uffd_wp() is always 0"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import ModuleType
 
 from ptetool.arch import x86_64
 from ptetool.decoder import CLASSES, X86_UFFD_WP_SPECIAL, arch_module, decode, layout_for
@@ -22,7 +23,7 @@ class Encoded:
     layout: Layout  # the class's layout the value was built in
 
 
-def _form(cls: str, level: str, fields: dict[str, int], table_only: bool) -> str:
+def _form(cls: str, level: str, fields: dict[str, int], table_only: bool, mod: ModuleType) -> str:
     if cls == "invalid":
         return "bad_table"
     if cls == "pte_file":
@@ -30,7 +31,7 @@ def _form(cls: str, level: str, fields: dict[str, int], table_only: bool) -> str
     if cls == "present" and table_only:
         return "table"
     if cls == "present":
-        return "table" if level != "pte" and fields.get("pse", 1) == 0 else "present"
+        return "table" if level != "pte" and mod.is_table(fields) else "present"
     if cls in ("none", "protnone"):
         return cls
     return "swap"
@@ -74,7 +75,7 @@ def encode(cls: str, fields: dict[str, int], arch: str = "x86_64", level: str = 
         none = encode("none", {}, arch, level, model)
         return Encoded(0, (f"{where} has no uffd-wp bits: there the seed's special PTE is __pte(0), which "
                            "reads as none",), none.layout)
-    form = _form(cls, level, fields, table_only)
+    form = _form(cls, level, fields, table_only, mod)
     if arch == "generic" and form not in ("none", "swap"):
         raise UsageError(f"the generic arch has no {cls} entries: it reads values as swp_entry_t")
     type_name = ""
@@ -85,12 +86,8 @@ def encode(cls: str, fields: dict[str, int], arch: str = "x86_64", level: str = 
     lay = layout_for(cls, form, arch, level, model, type_name)
     if cls == "uffd_wp_special":
         defaults = {**lay.decode(X86_UFFD_WP_SPECIAL), **defaults}
-    elif form in ("present", "table"):
-        defaults.update(present=1, **({"pse": 1} if form == "present" and "pse" in lay else {}))
-    elif form == "protnone":
-        defaults["protnone"] = 1
-    elif form == "file":
-        defaults["file"] = 1
+    elif form in ("present", "table", "protnone", "file"):
+        defaults.update(mod.form_defaults(form, level))  # the bits that make the class: present, PSE, ...
     try:
         # Every owner starts at 0 (an inverted field stores 0 as all ones), then the class's defaults.
         base = lay.encode({**{f.name: 0 for f in lay.owners}, **{k: v for k, v in defaults.items() if k in lay}})

@@ -8,7 +8,8 @@ from typing import Any, TypeVar
 
 import click
 
-from ptetool.decoder import ARCHES, LEVELS
+from ptetool.decoder import ARCH_ALIASES, ARCHES, LEVELS
+from ptetool.errors import UsageError
 from ptetool.kernel import Model, build_model
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -24,13 +25,14 @@ def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """
 
     @functools.wraps(func)
-    def with_model(*args: Any, kernel: str | None, kconfig: str | None, phys_bits: int | None, la57: bool | None,
-                   l1tf: bool | None, **kwargs: Any) -> Any:
-        return func(*args, model=resolve_model(kernel, kconfig, phys_bits, la57, l1tf), **kwargs)
+    def with_model(*args: Any, arch: str, kernel: str | None, kconfig: str | None, phys_bits: int | None,
+                   la57: bool | None, l1tf: bool | None, **kwargs: Any) -> Any:
+        return func(*args, arch=resolve_arch(arch), model=resolve_model(kernel, kconfig, phys_bits, la57, l1tf),
+                    **kwargs)
 
     options = [
-        click.option("--arch", type=click.Choice(list(ARCHES)), default="x86_64", show_default=True,
-                     help="Architecture whose layout applies."),
+        click.option("--arch", type=click.Choice([*ARCHES, *ARCH_ALIASES, "host"]), default="x86_64",
+                     show_default=True, help="Architecture whose layout applies ('host': this machine's)."),
         click.option("--level", type=click.Choice(LEVELS), default="pte", show_default=True,
                      help="Page-table level the entry came from."),
         click.option("--kernel", metavar="X.Y|running",
@@ -79,3 +81,14 @@ def resolve_model(kernel: str | None, kconfig: str | None, phys_bits: int | None
     return build_model(kernel, kconfig, phys_bits, la57, l1tf)
 
 
+
+
+def resolve_arch(name: str) -> str:
+    """An --arch alias (aarch64) or 'host' as the arch ptetool models it."""
+    if name == "host":
+        import platform
+
+        name = platform.machine()
+        if ARCH_ALIASES.get(name, name) not in ARCHES:
+            raise UsageError(f"--arch host: this machine is {name}, which ptetool does not model")
+    return ARCH_ALIASES.get(name, name)

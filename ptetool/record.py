@@ -65,6 +65,10 @@ def model_record(model: Model, arch: str) -> dict[str, Any]:
             uffd_wp=x86_64.has_uffd_wp(model),
             soft_dirty=x86_64.has_soft_dirty(model),
         )
+    elif arch == "arm64":
+        from ptetool.arch import arm64
+
+        data.update(swap_layout=arm64.swap_era(model), uffd_wp=arm64.has_uffd_wp(model), soft_dirty=False)
     else:
         data.update(uffd_wp=False)
     data["key"] = model_key(model, arch)

@@ -124,7 +124,7 @@ def test_ndjson_is_one_object_per_line_and_no_stderr() -> None:
     assert result.stderr == ""
 
 
-@pytest.mark.parametrize("arch", ["x86_64", "generic"])
+@pytest.mark.parametrize("arch", ["x86_64", "arm64", "generic"])
 @pytest.mark.parametrize("level", ["pte", "pmd", "pud"])
 def test_ndjson_pipes_back_through_encode(arch: str, level: str) -> None:
     values = ["0x0000000000000000", "0x0000000000000004", "0x0000000000000060", "0x8000000123456867",

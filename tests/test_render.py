@@ -128,3 +128,23 @@ def test_markdown_golden() -> None:
 
 def result_model() -> Model:
     return build_model("6.18", "allyes", 46, False)
+
+
+ARM64_CASES = {
+    "present-pte": (0x00E8000038300707, "pte"),
+    "protnone": (0x0060000012345F82, "pte"),
+    "swap": (0x00000000012340C4, "pte"),
+    "marker-uffd_wp": (31 << 6 | 1 << 12, "pte"),
+    "table-pmd": (0x00000000DBF36003, "pmd"),
+}
+
+
+@pytest.mark.parametrize("width", (80, 120))
+@pytest.mark.parametrize("case", ARM64_CASES)
+def test_arm64_decode_view_golden(case: str, width: int) -> None:
+    value, level = ARM64_CASES[case]
+    d = decode(value, "arm64", level, model((6, 12)))
+    text = render(views.decode_view(d), width, False)
+    check_golden(f"decode-arm64-{case}-w{width}-plain.txt", text)
+    diagram = render(views.BitDiagram(d.layout, d.value), width, False)
+    assert max(len(line) for line in diagram.splitlines()) <= width

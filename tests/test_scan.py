@@ -90,12 +90,23 @@ def test_forcing_the_layout_overrides_the_log() -> None:
     assert (pte.decoded.model.swap_l1tf, pte.decoded.swap.offset) == (False, 0x100000000000)
 
 
-def test_arm64_values_are_found_named_and_not_decoded() -> None:
+def test_arm64_walks_decode_and_other_arches_are_named_not_decoded() -> None:
     findings = scan_file("imx8mq-5.1-arm64-pgd-pud-pmd-pte-quoted.log")
-    assert [(f.name, f.token, f.arch) for f in findings] == [
-        ("pgd", "00000000dffff003", "arm64"), ("pud", "00000000dfffe003", "arm64"),
-        ("pmd", "00000000dbf36003", "arm64"), ("pte", "00e8000038300707", "arm64")]
-    assert all(f.decoded is None and f.why_not and "not modelled yet" in f.why_not for f in findings)
+    assert [(f.name, f.token, f.arch, f.decoded.cls if f.decoded else None) for f in findings] == [
+        ("pgd", "00000000dffff003", "arm64", "present"), ("pud", "00000000dfffe003", "arm64", "present"),
+        ("pmd", "00000000dbf36003", "arm64", "present"), ("pte", "00e8000038300707", "arm64", "present")]
+    pte = findings[3].decoded
+    assert pte is not None and pte.fields["pfn"] == 0x38300 and "valid" in pte.flags and "dirty" in pte.flags
+    exynos = scan_file("exynos-3.10-rc1-arm-pgd-pte-ppte.log")
+    assert all(f.decoded is None and f.why_not and "arm page-table layouts is not modelled yet" in f.why_not
+               for f in exynos)
+
+
+def test_an_arm64_swap_pte_agrees_with_the_swp_entry_the_kernel_printed() -> None:
+    """rpi 6.0 (arm64, type 3-7 / offset 8-57 era): the pte and the generic swp_entry_t name one slot."""
+    swap, pte, _pmd = scan_file("rpi-6.0-arm64-bad-page-map-read-folio.log")
+    assert swap.decoded is not None and pte.decoded is not None and pte.arch == "arm64"
+    assert swap.decoded.swap == pte.decoded.swap  # type 1, offset 0x207070a050609
 
 
 PREFIXED = [
@@ -245,8 +256,7 @@ def test_report_block_carries_line_diagram_fields_and_model_sources() -> None:
 
 def test_a_value_not_decoded_still_states_the_reports_kernel_and_arch_sources() -> None:
     record = json.loads(run("scan", "--format", "ndjson",
-                            str(CORPUS / "imx8mq-5.1-arm64-pgd-pud-pmd-pte-quoted.log")).stdout.splitlines()[0])
-    assert (record["class"], record["arch"], record["name"]) == (None, "arm64", "pgd")
-    assert record["model"] == {"kernel": "5.1.16-20190703-1", "sources": {
-        "kernel": "log line 15: release 5.1.16-20190703-1",
-        "arch": "log line 17: pstate: 40000005 (nZcv daif -PAN -UAO)"}}
+                            str(CORPUS / "rpi-4.9-arm-bad-page-state.log")).stdout.splitlines()[1])
+    assert (record["class"], record["arch"], record["name"]) == (None, "arm", "page_flags")
+    assert record["model"] == {"kernel": "4.9.45-v7+", "sources": {
+        "kernel": "log line 7: release 4.9.45-v7+", "arch": "log line 7: release 4.9.45-v7+"}}

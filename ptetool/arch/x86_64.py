@@ -390,3 +390,14 @@ def form_of(value: int, level: str, model: Model) -> str:
     if level == "pte" and value >> BIT_FILE & 1 and has_file_ptes(model):
         return "file"  # pte_file() is tested before a swap entry is (mm/memory.c 3.x zap_pte_range)
     return "swap"
+
+
+def is_table(fields: dict[str, int]) -> bool:
+    """A present pmd/pud given these fields points to a table: PSE is clear (it is set unless given)."""
+    return fields.get("pse", 1) == 0
+
+
+def form_defaults(form: str, level: str) -> dict[str, int]:
+    """The bits that make an entry of ``form`` (encode sets them unless given)."""
+    return {"present": {"present": 1, "pse": 1}, "table": {"present": 1}, "protnone": {"protnone": 1},
+            "file": {"file": 1}}[form]

@@ -44,6 +44,11 @@ SHORT: dict[str, str] = {
     "swp_exclusive": "E", "swp_type": "TYPE", "pfn": "PFN", "marker_uffd_wp": "WP", "marker_poisoned": "PO",
     "marker_swapin_error": "SE", "marker_guard": "GD", "mig_young": "Y", "mig_dirty": "D",
     "pgoff": "PGOFF", "file": "F", "file_soft_dirty": "SD", "numa": "NUMA",
+    # arm64
+    "valid": "V", "page": "PG", "table": "T", "attrindx": "ATTR", "ns": "NS", "rdonly": "RO", "shared": "SH",
+    "af": "AF", "ng": "NG", "present_invalid": "PI", "gp": "GP", "dbm": "DBM", "cont": "CT", "pxn": "PXN",
+    "uxn": "UXN", "prot_none": "PN", "pmd_present_invalid": "PI", "po_index": "POE", "pxn_table": "PXT",
+    "uxn_table": "UXT", "ap_table": "APT", "ns_table": "NST",
 }
 
 CLASS_WORDS: dict[str, str] = {
