@@ -71,10 +71,11 @@ def encode(cls: str, fields: dict[str, int], arch: str = "x86_64", level: str = 
         # asm-generic/pgtable_uffd.h (the seed, v1-v5): without uffd-wp bits the special PTE is __pte(0)
         if fields:
             raise UsageError("the special PTE without uffd-wp bits is __pte(0): it has no fields to set")
-        where = "the generic arch" if arch != "x86_64" else f"kernel {model.label} with config {model.kconfig}"
+        where = (f"kernel {model.label} with config {model.kconfig} has no uffd-wp bits" if arch == "x86_64"
+                 else "the generic arch has no uffd-wp bits" if arch == "generic"
+                 else f"the seed gave {arch} no special uffd-wp PTE of its own")
         none = encode("none", {}, arch, level, model)
-        return Encoded(0, (f"{where} has no uffd-wp bits: there the seed's special PTE is __pte(0), which "
-                           "reads as none",), none.layout)
+        return Encoded(0, (f"{where}: there the seed's special PTE is __pte(0), which reads as none",), none.layout)
     form = _form(cls, level, fields, table_only, mod)
     if arch == "generic" and form not in ("none", "swap"):
         raise UsageError(f"the generic arch has no {cls} entries: it reads values as swp_entry_t")
