@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from ptetool.arch import arm64, generic, x86_64
+from ptetool.arch import arm64, generic, riscv64, x86_64
 from ptetool.arch.common import offset_used_bits
 from ptetool.errors import UsageError
 from ptetool.kernel import Model
@@ -22,7 +22,7 @@ from ptetool.swaptypes import CLASS_OF_TYPE, SwapInfo, marker_bits, swap_types
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
-ARCHES: dict[str, ModuleType] = {"x86_64": x86_64, "arm64": arm64, "generic": generic}
+ARCHES: dict[str, ModuleType] = {"x86_64": x86_64, "arm64": arm64, "riscv64": riscv64, "generic": generic}
 ARCH_ALIASES = {"aarch64": "arm64", "amd64": "x86_64"}
 LEVELS = ("pte", "pmd", "pud", "p4d", "pgd")
 CLASSES = (
@@ -135,7 +135,7 @@ def decode(value: int, arch: str = "x86_64", level: str = "pte", model: Model | 
     fields = lay.decode(value)
     marker = _marker_names(fields, model) if cls == "pte_marker" else None
     problems = _problems(value, cls, form, lay, fields, swap, model, arch, level)
-    notes = _notes(value, cls, form, arch, level, model)
+    notes = _notes(value, cls, form, arch, level, model, marker)
     rules = seed_rules(value, arch, level, model) if form in ("swap", "none") and (
         cls != "none" or arch == "generic") else None
     return Decoded(
@@ -212,12 +212,13 @@ def _problems(
                 f"marker offset {swap.offset:#x} sets bits that kernel {model.label} does not define "
                 f"(PTE_MARKER_MASK {known:#x}); pte_marker_get() drops them"
             )
-    used = offset_used_bits(cls, model, lay["swp_offset"].width)
+    pfn_bits = arch_module(arch).swp_pfn_bits(model)
+    used = offset_used_bits(cls, model, lay["swp_offset"].width, pfn_bits)
     if used is not None and swap.offset >> used:
-        young_dirty = ", plus young/dirty" if used > model.swp_pfn_bits else ""
+        young_dirty = ", plus young/dirty" if used > pfn_bits else ""
         problems.append(
             f"swap offset {swap.offset:#x} sets bits above the {used} that a {cls} entry uses "
-            f"(SWP_PFN_BITS {model.swp_pfn_bits}{young_dirty})"
+            f"(SWP_PFN_BITS {pfn_bits}{young_dirty})"
         )
     if swap.type >= types.max_swapfiles and swap.type_name == "swapfile":
         problems.append(f"swap type {swap.type} is at or above MAX_SWAPFILES {types.max_swapfiles} "
@@ -225,11 +226,16 @@ def _problems(
     return problems
 
 
-def _notes(value: int, cls: str, form: str, arch: str, level: str, model: Model) -> list[str]:
+def _notes(value: int, cls: str, form: str, arch: str, level: str, model: Model,
+           marker: tuple[str, ...] | None = None) -> list[str]:
     notes: list[str] = []
     if cls == "none" and value:
         notes.append("accessed/dirty set in an empty entry: the Knights Landing erratum can do that, "
                      "and pte_none() ignores both bits")
+    if cls == "pte_marker" and marker and "uffd_wp" in marker and arch != "generic" and not (
+            arch_module(arch).has_uffd_wp(model)):
+        notes.append(f"{arch} kernel {model.label} has no uffd-wp (HAVE_ARCH_USERFAULTFD_WP), so it never "
+                     "installs a uffd_wp marker: PTE_MARKER_UFFD_WP is defined on every arch, used only there")
     if cls == "none" and arch == "generic":
         notes.append("without CONFIG_HAVE_ARCH_USERFAULTFD_WP the seed's special PTE is __pte(0) "
                      "(asm-generic/pgtable_uffd.h), the same value as pte_none")
@@ -261,14 +267,15 @@ def seed_rules(value: int, arch: str, level: str, model: Model) -> tuple[Rule, .
                     "bit 2 is clear" if x86_64.has_uffd_wp(model) else "this model has no uffd-wp bits")
         none_why = (f"{value:#x} & ~0x60 = {value & ~x86_64.KNL_ERRATUM_MASK & ENTRY_MASK:#x}"
                     + (" (A/D ignored)" if x86_64.knl_erratum(model) else ""))
-    elif arch == "arm64":
-        form = arm64.form_of(value, level, model)
+    elif arch != "generic":
+        form = mod.form_of(value, level, model)
         present = form in ("present", "protnone", "table")
         present_why = f"pte_present() reads it as {form}"
-        uffd = form == "swap" and "swp_uffd_wp" in mod.layout("swap", level, model) and bool(
-            mod.layout("swap", level, model)["swp_uffd_wp"].extract(value))
-        uffd_why = ("bit 3 (PTE_SWP_UFFD_WP) is set" if uffd else
-                    "bit 3 is clear" if arm64.has_uffd_wp(model) else "this model has no uffd-wp bits")
+        swap_layout = mod.layout("swap", level, model)
+        uffd_field = swap_layout.get("swp_uffd_wp")
+        uffd = form == "swap" and uffd_field is not None and bool(uffd_field.extract(value))
+        uffd_why = ("this model has no uffd-wp bits" if uffd_field is None else
+                    f"bit {uffd_field.lsb} ({mod.SWP_UFFD_WP}) is set" if uffd else f"bit {uffd_field.lsb} is clear")
         none_why = f"{value:#x} {'=' if value == 0 else '!='} 0"
     else:
         present, present_why = False, "a generic swp_entry_t is never present"

@@ -193,6 +193,9 @@ class Layout:
     def __contains__(self, name: object) -> bool:
         return name in self._by_name
 
+    def get(self, name: str) -> Field | None:
+        return self._by_name.get(name)
+
     @property
     def owners(self) -> tuple[Field, ...]:
         """The fields that own bits, most significant first (diagram order)."""

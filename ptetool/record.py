@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any, TypedDict, cast
 
-from ptetool.arch import x86_64
-from ptetool.decoder import Decoded
+from ptetool.decoder import Decoded, arch_module
 from ptetool.kernel import Model
 from ptetool.layout import Layout
 from ptetool.reading import Reading
@@ -57,20 +56,14 @@ def model_record(model: Model, arch: str) -> dict[str, Any]:
         swap_types={str(t): name for t, name in types.special().items()},
         max_swapfiles=types.max_swapfiles,
         marker_bits={m.name: m.bit for m in marker_bits(model)},
-        swp_pfn_bits=model.swp_pfn_bits,
+        swp_pfn_bits=arch_module(arch).swp_pfn_bits(model),
     )
-    if arch == "x86_64":
-        data.update(
-            swap_layout=x86_64.swap_era(model),
-            uffd_wp=x86_64.has_uffd_wp(model),
-            soft_dirty=x86_64.has_soft_dirty(model),
-        )
-    elif arch == "arm64":
-        from ptetool.arch import arm64
-
-        data.update(swap_layout=arm64.swap_era(model), uffd_wp=arm64.has_uffd_wp(model), soft_dirty=False)
-    else:
+    if arch == "generic":
         data.update(uffd_wp=False)
+    else:
+        mod = arch_module(arch)
+        data.update(swap_layout=mod.swap_era(model), uffd_wp=mod.has_uffd_wp(model),
+                    soft_dirty=mod.has_soft_dirty(model))
     data["key"] = model_key(model, arch)
     return data
 

@@ -148,3 +148,23 @@ def test_arm64_decode_view_golden(case: str, width: int) -> None:
     check_golden(f"decode-arm64-{case}-w{width}-plain.txt", text)
     diagram = render(views.BitDiagram(d.layout, d.value), width, False)
     assert max(len(line) for line in diagram.splitlines()) <= width
+
+
+RISCV64_CASES = {
+    "present-napot": (0x80000000123454EF, "pte"),
+    "protnone": (0x0000000048D15822, "pte"),
+    "swap": (0x00000000012341C0, "pte"),
+    "marker-uffd_wp": (31 << 7 | 1 << 12, "pte"),
+    "table-pmd": (0x0000000048D15801, "pmd"),
+}
+
+
+@pytest.mark.parametrize("width", (80, 120))
+@pytest.mark.parametrize("case", RISCV64_CASES)
+def test_riscv64_decode_view_golden(case: str, width: int) -> None:
+    value, level = RISCV64_CASES[case]
+    d = decode(value, "riscv64", level, model((6, 12)))
+    text = render(views.decode_view(d), width, False)
+    check_golden(f"decode-riscv64-{case}-w{width}-plain.txt", text)
+    diagram = render(views.BitDiagram(d.layout, d.value), width, False)
+    assert max(len(line) for line in diagram.splitlines()) <= width

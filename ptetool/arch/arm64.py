@@ -17,6 +17,7 @@ from ptetool.layout import Family, Field, Layout, Source
 
 ARCH = "arm64"
 LEVELS = ("pte", "pmd", "pud", "p4d", "pgd")
+SWP_UFFD_WP = "PTE_SWP_UFFD_WP"  # the macro, as seed_rules names it
 TABLE_ONLY_LEVELS = ("p4d", "pgd")  # no block above 1 GiB with the 4 KiB granule
 
 HWDEF_612 = Source("arch/arm64/include/asm/pgtable-hwdef.h", "6.12")
@@ -39,11 +40,21 @@ POE_SINCE: Version = (6, 12)  # PTE_PO_IDX_0..2 (first release UNVERIFIED)
 
 BIT_VALID, BIT_TABLE, BIT_NG, BIT_PROT_NONE, BIT_PMD_PRESENT_INVALID = 0, 1, 11, 58, 59
 PAGE_SHIFT = 12
+PA_BITS = 48  # CONFIG_ARM64_PA_BITS_48; 52-bit physical addresses are not modelled
 
 
 def has_uffd_wp(model: Model) -> bool:
     """arm64 selects HAVE_ARCH_USERFAULTFD_WP from 6.10 (arch/arm64/Kconfig 6.12; absent in 6.1)."""
     return model.version >= PRESENT_INVALID and model.has("CONFIG_HAVE_ARCH_USERFAULTFD_WP")
+
+
+def has_soft_dirty(model: Model) -> bool:
+    return False  # arm64 does not select HAVE_ARCH_SOFT_DIRTY (arch/arm64/Kconfig 6.12)
+
+
+def swp_pfn_bits(model: Model) -> int:
+    """MAX_PHYSMEM_BITS = CONFIG_ARM64_PA_BITS, 48 without PA_BITS_52 (sparsemem.h 6.1; PHYS_MASK_SHIFT, 6.12)."""
+    return PA_BITS - PAGE_SHIFT
 
 
 def pte_none(value: int, model: Model) -> bool:
@@ -229,7 +240,7 @@ def layout(form: str, level: str, model: Model, cls: str = "", type_name: str = 
                else "present to the kernel, not to the MMU: PROT_NONE, NUMA hinting or an invalidated huge PMD")
         return select(name, doc, _leaf_defs(level, form == "protnone", model), model)
     base = select(f"arm64 {level} swap", f"swap-format entry, {swap_era(model)}", _SWAP_DEFS, model)
-    return with_views(base, offset_views(base["swp_offset"], cls, type_name, model), cls)
+    return with_views(base, offset_views(base["swp_offset"], cls, type_name, model, swp_pfn_bits(model)), cls)
 
 
 def form_of(value: int, level: str, model: Model) -> str:

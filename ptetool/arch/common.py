@@ -48,8 +48,13 @@ def migration_ad_supported(model: Model) -> bool:
     return model.version >= (6, 1)
 
 
-def offset_views(offset: Field, cls: str, type_name: str, model: Model) -> tuple[Field, ...]:
-    """Aliases over a swap offset: the PFN (and young/dirty) of PFN entries, the marker bits."""
+def offset_views(offset: Field, cls: str, type_name: str, model: Model,
+                 swp_pfn_bits: int | None = None) -> tuple[Field, ...]:
+    """Aliases over a swap offset: the PFN (and young/dirty) of PFN entries, the marker bits.
+
+    ``swp_pfn_bits`` is the arch's MAX_PHYSMEM_BITS - PAGE_SHIFT (default: x86_64's, from the model).
+    """
+    swp_pfn_bits = model.swp_pfn_bits if swp_pfn_bits is None else swp_pfn_bits
 
     def view(name: str, bit: int, width: int, doc: str, source: Source, family: Family) -> Field:
         return replace(
@@ -63,10 +68,10 @@ def offset_views(offset: Field, cls: str, type_name: str, model: Model) -> tuple
         )
     if cls not in PFN_TYPE_CLASSES:
         return ()
-    pfn_bits = min(model.swp_pfn_bits, offset.width)
+    pfn_bits = min(swp_pfn_bits, offset.width)
     views = [
         view("pfn", 0, pfn_bits, "page frame number kept in the swap offset (SWP_PFN_BITS = "
-             f"MAX_PHYSMEM_BITS - PAGE_SHIFT = {model.swp_pfn_bits})", Source(SWAPOPS_H, "6.12"), Family.FRAME)
+             f"MAX_PHYSMEM_BITS - PAGE_SHIFT = {swp_pfn_bits})", Source(SWAPOPS_H, "6.12"), Family.FRAME)
     ]
     if cls == "migration" and migration_ad_supported(model) and pfn_bits + 2 <= offset.width:
         views.append(view("mig_young", pfn_bits, 1, "SWP_MIG_YOUNG_BIT: the page was young when migration began",
@@ -82,11 +87,11 @@ def with_views(layout: Layout, views: tuple[Field, ...], suffix: str) -> Layout:
     return Layout(name=f"{layout.name} {suffix}", doc=layout.doc, fields=layout.fields + views)
 
 
-def offset_used_bits(cls: str, model: Model, offset_width: int) -> int | None:
+def offset_used_bits(cls: str, model: Model, offset_width: int, swp_pfn_bits: int) -> int | None:
     """How many low offset bits a PFN entry may use; None where the whole offset is meaningful."""
     if cls not in PFN_TYPE_CLASSES:
         return None
-    used = min(model.swp_pfn_bits, offset_width)
+    used = min(swp_pfn_bits, offset_width)
     if cls == "migration" and migration_ad_supported(model):
         used = min(used + 2, offset_width)
     return used

@@ -49,6 +49,11 @@ _DEFS: tuple[FieldDef, ...] = (
 )
 
 
+def swp_pfn_bits(model: Model) -> int:
+    """SWP_PFN_BITS as on x86_64 (the arch-independent entry carries no arch of its own)."""
+    return model.swp_pfn_bits
+
+
 def pte_none(value: int, model: Model) -> bool:
     return value == 0
 
@@ -56,7 +61,7 @@ def pte_none(value: int, model: Model) -> bool:
 @lru_cache(maxsize=64)
 def layout(form: str, level: str, model: Model, cls: str = "", type_name: str = "") -> Layout:
     base = select("generic swp_entry_t", "the arch-independent swap entry (swp_entry_t.val)", _DEFS, model)
-    return with_views(base, offset_views(base["swp_offset"], cls, type_name, model), cls)
+    return with_views(base, offset_views(base["swp_offset"], cls, type_name, model, swp_pfn_bits(model)), cls)
 
 
 def form_of(value: int, level: str, model: Model) -> str:

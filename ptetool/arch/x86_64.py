@@ -83,6 +83,11 @@ def knl_erratum(model: Model) -> bool:
     return model.version >= KNL_ERRATUM or model.swap_l1tf or model.swap_variant == "offset15"
 
 
+def swp_pfn_bits(model: Model) -> int:
+    """SWP_PFN_BITS = MAX_PHYSMEM_BITS - PAGE_SHIFT: 46 or, with 5-level paging, 52 (sparsemem.h 6.12)."""
+    return model.swp_pfn_bits
+
+
 def pte_none(value: int, model: Model) -> bool:
     """pte_none (pgtable.h): A and D are ignored since the Knights Landing erratum fix."""
     ignored = KNL_ERRATUM_MASK if knl_erratum(model) else 0
@@ -366,7 +371,7 @@ def layout(form: str, level: str, model: Model, cls: str = "", type_name: str = 
                else "PROT_NONE / NUMA-hinting: present to the kernel, not to the CPU")
         return select(name, doc, leaf, model)
     base = select(f"x86_64 {level} swap", f"swap-format entry, {swap_era(model)}", _swap_defs(model), model)
-    return with_views(base, offset_views(base["swp_offset"], cls, type_name, model), cls)
+    return with_views(base, offset_views(base["swp_offset"], cls, type_name, model, swp_pfn_bits(model)), cls)
 
 
 def form_of(value: int, level: str, model: Model) -> str:

@@ -49,6 +49,9 @@ SHORT: dict[str, str] = {
     "af": "AF", "ng": "NG", "present_invalid": "PI", "gp": "GP", "dbm": "DBM", "cont": "CT", "pxn": "PXN",
     "uxn": "UXN", "prot_none": "PN", "pmd_present_invalid": "PI", "po_index": "POE", "pxn_table": "PXT",
     "uxn_table": "UXT", "ap_table": "APT", "ns_table": "NST",
+    # riscv64
+    "v": "V", "r": "R", "w": "W", "x": "X", "u": "U", "g": "G", "a": "A", "d": "D", "ppn": "PPN", "mt": "MT",
+    "napot": "N",
 }
 
 CLASS_WORDS: dict[str, str] = {

@@ -35,7 +35,7 @@ LAYOUT_NAMES = {(True, None): "L1TF", (False, None): "pre-L1TF",
                 (False, "offset15"): "first erratum-move (offset 15)"}
 # Arches whose swp_entry_t is 32 bits wide (or may be): the 64-bit generic layout does not apply.
 SWP_32BIT = ("arm", "i386", "powerpc", "mips", "32-bit")
-NOT_MODELLED = ("32-bit", "arm64", "arm", "riscv64", "i386", "powerpc", "loongarch", "mips", "parisc", "sparc64",
+NOT_MODELLED = ("32-bit", "arm", "i386", "powerpc", "loongarch", "mips", "parisc", "sparc64",
                 "s390x")
 
 
