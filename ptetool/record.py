@@ -71,10 +71,13 @@ def model_record(model: Model, arch: str) -> dict[str, Any]:
 def model_key(model: Model, arch: str) -> str:
     """A short name for the model's inputs: bulk records carry it instead of the whole model, which the
     first record of their stream (and `ptetool model`) states in full."""
-    import hashlib
+    try:  # the builtin module: hashlib would load OpenSSL, ~3 ms of a single decode's start
+        from _sha1 import sha1  # type: ignore[import-not-found]
+    except ImportError:  # pragma: no cover - an interpreter without it
+        from hashlib import sha1
 
     inputs = {k: v for k, v in model.to_json().items() if k not in ("assumptions", "sources")}
-    return hashlib.sha1(json.dumps([arch, inputs], sort_keys=True).encode()).hexdigest()[:12]
+    return str(sha1(json.dumps([arch, inputs], sort_keys=True).encode()).hexdigest()[:12])
 
 
 def short_model(model: Model, arch: str) -> dict[str, Any]:

@@ -41,3 +41,12 @@ LOG = str(Path(__file__).parent / "data" / "scan_corpus" / "celery-4.1-bad-page-
 def test_a_path_imports_only_what_it_uses(args: list[str], allowed: tuple[str, ...]) -> None:
     loaded = imported(args)
     assert not {m for m in HEAVY if m in loaded and m not in allowed}, sorted(loaded)
+
+
+def test_the_diagram_draws_its_tables_without_rich_table() -> None:
+    """rich.table brings fractions and decimal (~10 ms); ptetool.render.grid draws the same tables."""
+    out = subprocess.run([sys.executable, "-c", PROBE.format(args=["decode", *PINNED, "--format", "diagram", "0x4"])],
+                         capture_output=True, text=True, check=True).stdout
+    loaded = set(json.loads(out))
+    assert "ptetool.render.grid" in loaded
+    assert not loaded & {"rich.table", "fractions", "decimal"}, sorted(loaded)

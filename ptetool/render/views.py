@@ -11,13 +11,13 @@ from dataclasses import dataclass
 
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.style import Style
-from rich.table import Table
 from rich.text import Text
 
 from ptetool.bits import bit_view, bits_of
 from ptetool.decoder import Decoded
 from ptetool.diff import Diff
 from ptetool.layout import Family, Field, Layout
+from ptetool.render.grid import Column, Grid
 from ptetool.render.text import describe_model, field_text
 from ptetool.swaptypes import marker_bits
 from ptetool.values import format_value
@@ -311,16 +311,13 @@ class Legend:
             yield line
 
 
-def field_table(layout: Layout, value: int | None, ascii_only: bool = False) -> Table:
+def field_table(layout: Layout, value: int | None, ascii_only: bool = False) -> Grid:
     """Every field: bits, name, value (when there is one), meaning and kernel source."""
-    from rich import box
-
-    table = Table(box=box.ASCII if ascii_only else box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    table.add_column("bits", justify="right", no_wrap=True)
-    table.add_column("field", no_wrap=True)
+    columns = [Column("bits", "right", no_wrap=True), Column("field", no_wrap=True)]
     if value is not None:
-        table.add_column("value", justify="right", no_wrap=True)
-    table.add_column("meaning")
+        columns.append(Column("value", "right", no_wrap=True))
+    columns.append(Column("meaning"))
+    table = Grid(columns, box="ascii" if ascii_only else "simple_head")
     ordered = sorted(layout.fields, key=lambda f: (-f.msb, f.alias_of is not None))
     for f in ordered:
         name = Text(("  " if f.alias_of else "") + f.name, FAMILY_COLOR[f.family])
@@ -339,11 +336,9 @@ def _mark(ok: bool, ascii_only: bool) -> str:
     return "✔" if ok else "✘"
 
 
-def _hanging(mark: Text, text: Text) -> Table:
+def _hanging(mark: Text, text: Text) -> Grid:
     """``mark`` then ``text``, wrapped lines indented under the text's first column."""
-    grid = Table.grid(padding=(0, 1))
-    grid.add_column(no_wrap=True)
-    grid.add_column()
+    grid = Grid([Column(no_wrap=True), Column()], show_header=False, collapse_padding=True)
     grid.add_row(mark, text)
     return grid
 
@@ -403,9 +398,8 @@ def diff_view(result: Diff, ascii_only: bool = False) -> Group:
         parts.append(Text(f"class changed: {result.a.cls} {arrow} {result.b.cls}", "bold red"))
     else:
         parts.append(Text(f"class unchanged: {result.a.cls}"))
-    table = Table(box=None, show_header=True, pad_edge=False)
-    for column in ("field", "A", "B"):
-        table.add_column(column, justify="left" if column == "field" else "right", no_wrap=True)
+    table = Grid([Column("field", no_wrap=True), Column("A", "right", no_wrap=True),
+                  Column("B", "right", no_wrap=True)])
     for change in result.fields:
         table.add_row(change.name, field_text(change.old), field_text(change.new))
     parts.append(table)
