@@ -260,3 +260,11 @@ def test_a_value_not_decoded_still_states_the_reports_kernel_and_arch_sources() 
     assert (record["class"], record["arch"], record["name"]) == (None, "arm", "page_flags")
     assert record["model"] == {"kernel": "4.9.45-v7+", "sources": {
         "kernel": "log line 7: release 4.9.45-v7+", "arch": "log line 7: release 4.9.45-v7+"}}
+
+
+def test_arm64_with_64k_pages_is_refused_not_misread() -> None:
+    """The 64 KiB granule moves the output address and swap fields: only 4 KiB is modelled."""
+    findings = scan_file("centriq-5.8-arm64-64k-pmd-quoted.log", Options())
+    assert findings and all(f.decoded is None and "64 KiB pages (line 10)" in (f.why_not or "") for f in findings)
+    four_k = [f for f in scan_file("android-6.12-arm64-caller-id-prefix-quoted.log", Options()) if f.decoded]
+    assert four_k  # "pgtable: 4k pages" decodes

@@ -227,6 +227,16 @@ def _level_tokens(text: str, message: str, first_is_subject: bool = False) -> li
 E820_RAM = re.compile(r"(?:BIOS-)?e820: \[mem 0x(?P<start>[0-9a-f]+)-0x(?P<end>[0-9a-f]+)\] usable")
 
 
+# arm64 show_pte(): "pgtable: %luk pages, %llu-bit VAs"; riscv: "pgtable: %luK pagesize" (fault.c).
+PAGE_SIZE_LINE = re.compile(r"pgtable: (?P<kib>\d+)[kK] page")
+
+
+def page_kib_in(text: str) -> int | None:
+    """The page size in KiB that an oops's page-table header states, if the line states one."""
+    match = PAGE_SIZE_LINE.search(text)
+    return int(match["kib"]) if match else None
+
+
 def ram_end_in(text: str) -> int | None:
     """The first page frame past a usable RAM range the boot log reports, if the line reports one."""
     match = E820_RAM.search(text)

@@ -89,6 +89,7 @@ class _Context:
     # The swap layout a release's own pte/swp_entry_t pair agreed on: it holds for the whole log.
     agreed: dict[str, tuple[tuple[bool, str | None], int]] = field(default_factory=dict)
     ram_end: tuple[int, int] | None = None  # (first pfn past the highest usable RAM in e820, its line)
+    page_kib: tuple[int, int] | None = None  # (page size in KiB an oops header states, its line)
 
 
 @dataclass
@@ -128,6 +129,9 @@ def scan_log(lines: Iterable[bytes | str], options: Options = DEFAULT_OPTIONS) -
         ram_end = messages.ram_end_in(text)
         if ram_end is not None and (context.ram_end is None or ram_end > context.ram_end[0]):
             context.ram_end = (ram_end, number)
+        page_kib = messages.page_kib_in(text)
+        if page_kib is not None:
+            context.page_kib = (page_kib, number)
         arch = messages.arch_in(text)
         if arch:
             context.arch = (arch, number, text[:60])
@@ -256,6 +260,10 @@ def _finding(item: _Pending, context: _Context, options: Options) -> Finding:
     if arch not in ARCHES:
         not_yet = "is not modelled yet" if arch in NOT_MODELLED else "is not modelled"
         return replace(base, why_not=f"{arch} page-table layouts {not_yet}: the value is found and named, not decoded")
+    if arch in ("arm64", "riscv64") and context.page_kib is not None and context.page_kib[0] != 4:
+        kib, line = context.page_kib
+        return replace(base, why_not=f"{arch} with {kib} KiB pages (line {line}): only the 4 KiB granule is "
+                       "modelled, and the output address and swap fields move with the page size")
     try:
         model = _model_for(item, arch, arch_why, context, options)
     except (UsageError, WorkError) as exc:
