@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ptetool.arch import arm64, generic, riscv64, x86_64
 from ptetool.arch.common import offset_used_bits
@@ -37,8 +37,7 @@ X86_UFFD_WP_SPECIAL = 1 << 2
 SWAP_HEADER_OFFSET_LIMIT = 1 << 32
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(NamedTuple):
     """One of the seed's four rules for the special PTE, evaluated for a value."""
 
     rule: str

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import NamedTuple
 
 from ptetool.errors import LayoutError
 
@@ -67,8 +68,9 @@ class Family(Enum):
     IGNORED = "ignored"
 
 
-@dataclass(frozen=True)
-class Source:
+# Small value records (Source, Field, When, SwapInfo, MarkerBit, Rule, ...) are NamedTuples: a frozen
+# dataclass costs about 0.5 ms to create, and a single decode's start-up would pay it for each.
+class Source(NamedTuple):
     """Where a layout fact comes from: a kernel file and the version read."""
 
     file: str
@@ -78,8 +80,7 @@ class Source:
         return f"{self.file} ({self.version})"
 
 
-@dataclass(frozen=True)
-class Field:
+class Field(NamedTuple):
     """A named run of bits in a 64-bit entry.
 
     ``inverted``: the entry stores the one's complement of the value (x86

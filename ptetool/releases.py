@@ -12,7 +12,7 @@ this module says which layout it carried and why.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 Version = tuple[int, int]
 
@@ -37,8 +37,7 @@ RHEL7_L1TF_FIRST = (862, 11, 6)
 UBUNTU_L1TF_FIRST_ABI: dict[Version, int] = {(4, 4): 133}
 
 
-@dataclass(frozen=True)
-class Release:
+class Release(NamedTuple):
     """A kernel release as ``uname -r`` prints it: version, stable sublevel, the rest."""
 
     text: str
@@ -70,8 +69,7 @@ def parse_release(text: str) -> Release | None:
     return Release(text.strip(), (int(match[1]), int(match[2])), sublevel, match[4] or "")
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(NamedTuple):
     """Whether a release carries the L1TF swap layout: True, False, or None (cannot tell), and why."""
 
     l1tf: bool | None

@@ -9,8 +9,8 @@ after it, device types after those, SWP_PTE_MARKER after them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from ptetool.kernel import Model, Version
 from ptetool.layout import Source
@@ -43,8 +43,7 @@ CLASS_OF_TYPE: dict[str, str] = {
 PFN_TYPE_CLASSES = frozenset({"migration", "device_private", "device_exclusive", "hwpoison", "swapin_error"})
 
 
-@dataclass(frozen=True)
-class SwapInfo:
+class SwapInfo(NamedTuple):
     """A swap-format entry's type, offset and the kernel's name for the type."""
 
     type: int
@@ -52,8 +51,7 @@ class SwapInfo:
     type_name: str
 
 
-@dataclass(frozen=True)
-class SwapTypes:
+class SwapTypes(NamedTuple):
     """The model's numbering: names[t] is the type_name of swap type t."""
 
     names: tuple[str, ...]
@@ -116,8 +114,7 @@ def swap_types(model: Model) -> SwapTypes:
     return _numbering(model.version, model.enabled)
 
 
-@dataclass(frozen=True)
-class MarkerBit:
+class MarkerBit(NamedTuple):
     """One PTE-marker bit: kept in the swap offset of a SWP_PTE_MARKER entry."""
 
     name: str

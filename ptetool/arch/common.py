@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from ptetool.kernel import Model, Version
 from ptetool.layout import Family, Field, Layout, Source
@@ -12,8 +12,7 @@ from ptetool.swaptypes import PFN_TYPE_CLASSES, SWAPOPS_H, marker_bits
 Feature = Callable[[Model], bool]
 
 
-@dataclass(frozen=True)
-class When:
+class When(NamedTuple):
     """The kernels (and model features) in which a field definition holds."""
 
     since: Version | None = None
@@ -57,8 +56,8 @@ def offset_views(offset: Field, cls: str, type_name: str, model: Model,
     swp_pfn_bits = model.swp_pfn_bits if swp_pfn_bits is None else swp_pfn_bits
 
     def view(name: str, bit: int, width: int, doc: str, source: Source, family: Family) -> Field:
-        return replace(
-            offset, name=name, lsb=offset.lsb + bit, width=width, doc=doc, source=source,
+        return offset._replace(
+            name=name, lsb=offset.lsb + bit, width=width, doc=doc, source=source,
             family=family, alias_of=offset.name, value_shift=0, zero_expected=False,
         )
 
