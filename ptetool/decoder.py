@@ -164,6 +164,7 @@ def _problems(
     model: Model, arch: str, level: str,
 ) -> list[str]:
     problems = [_set_bits_problem(f, value) for f in lay.owners[::-1] if f.zero_expected and f.extract(value)]
+    problems += arch_module(arch).form_problems(value, form, level, model)
     width = model.phys_bits
     if "pfn" in fields and fields["pfn"] >> (width - 12):
         problems.append(

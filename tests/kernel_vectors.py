@@ -26,14 +26,14 @@ class VectorFile:
             version=(int(major), int(minor)),
             enabled=frozenset(o for o in OPTIONS if config.get(o) == "y"),
             kconfig=self.name,
-            phys_bits=46,
+            phys_bits=int(self.constants.get("MAX_PHYSMEM_BITS", 46)),
             la57=bool((runtime or {}).get("la57", False)),
         )
 
 
-def load_all() -> list[VectorFile]:
+def load_all(arch: str = "x86_64") -> list[VectorFile]:
     files = []
-    for path in sorted(VECTOR_DIR.glob("x86_64-*.json")):
+    for path in sorted(VECTOR_DIR.glob(f"{arch}-*.json")):
         data = json.loads(path.read_text())
         files.append(VectorFile(path.stem, data["provenance"], data["constants"], data["vectors"]))
     return files

@@ -261,6 +261,24 @@ def form_of(value: int, level: str, model: Model) -> str:
     return "swap"
 
 
+BIT_USER, BIT_UXN = 6, 54
+
+
+def form_problems(value: int, form: str, level: str, model: Model) -> list[str]:
+    """Present to the kernel but not its PROT_NONE encoding: pte_protnone() is false for it."""
+    if form != "protnone":
+        return []
+    if model.version >= PRESENT_INVALID:
+        if value >> BIT_USER & 1 or not value >> BIT_UXN & 1:
+            return [f"present-invalid, but USER set or UXN clear: pte_protnone() is false (pgtable.h 6.12), so "
+                    f"this is no PROT_NONE page but an entry made invalid with its permissions kept "
+                    f"({level}_mkinvalid(), a THP split)"]
+    elif not value >> BIT_PROT_NONE & 1:
+        return [f"PMD_PRESENT_INVALID without PTE_PROT_NONE: pmd_protnone() is false (pgtable.h 6.1), a huge "
+                f"{level} invalidated by {level}_mkinvalid() (a THP split), not PROT_NONE"]
+    return []
+
+
 def is_table(fields: dict[str, int]) -> bool:
     """A valid pmd/pud given these fields points to a table: PMD_TABLE_BIT is set."""
     return fields.get("table", 0) == 1

@@ -54,6 +54,9 @@ def swp_pfn_bits(model: Model) -> int:
     return model.swp_pfn_bits
 
 
+def form_problems(value: int, form: str, level: str, model: Model) -> list[str]:
+    return []  # a generic swp_entry_t has no present forms
+
 def pte_none(value: int, model: Model) -> bool:
     return value == 0
 

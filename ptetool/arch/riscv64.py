@@ -44,7 +44,11 @@ def has_soft_dirty(model: Model) -> bool:
 
 
 def swp_pfn_bits(model: Model) -> int:
-    """MAX_PHYSMEM_BITS is 56 on riscv64 (arch/riscv/include/asm/sparsemem.h 6.1 and 6.12)."""
+    """MAX_PHYSMEM_BITS is 56 on riscv64 (arch/riscv/include/asm/sparsemem.h 6.1 and 6.12).
+
+    Assumes CONFIG_SPARSEMEM, as distribution kernels build it: a FLATMEM kernel (the 6.1 defconfig)
+    has no MAX_PHYSMEM_BITS, and swapops.h falls back to 64 - PAGE_SHIFT = 52 bits.
+    """
     return MAX_PHYSMEM_BITS - PAGE_SHIFT
 
 
@@ -170,6 +174,14 @@ def form_of(value: int, level: str, model: Model) -> str:
     if value >> BIT_G & 1 or (level != "pte" and value & LEAF_MASK):
         return "protnone"
     return "swap"
+
+
+def form_problems(value: int, form: str, level: str, model: Model) -> list[str]:
+    """A huge entry with V cleared but no _PAGE_PROT_NONE: pmd_present() (THP), not pmd_protnone()."""
+    if form == "protnone" and not value >> BIT_G & 1:
+        return [f"V and _PAGE_PROT_NONE are clear but a leaf bit is set: a huge {level} invalidated by "
+                f"{level}_mkinvalid() (a THP split), present to the kernel, not PROT_NONE (pgtable.h 6.12)"]
+    return []
 
 
 def is_table(fields: dict[str, int]) -> bool:

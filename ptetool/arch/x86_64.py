@@ -88,6 +88,9 @@ def swp_pfn_bits(model: Model) -> int:
     return model.swp_pfn_bits
 
 
+def form_problems(value: int, form: str, level: str, model: Model) -> list[str]:
+    return []  # x86_64's own checks live in the decoder, where they came first
+
 def pte_none(value: int, model: Model) -> bool:
     """pte_none (pgtable.h): A and D are ignored since the Knights Landing erratum fix."""
     ignored = KNL_ERRATUM_MASK if knl_erratum(model) else 0

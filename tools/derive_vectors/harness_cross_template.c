@@ -1,0 +1,151 @@
+/*
+ * Freestanding userspace harness template for
+ * tools/derive_vectors/derive_cross.py (arm64 and riscv64).
+ *
+ * It is linked statically (-nostdlib, no C library needed for the target)
+ * with the vec.o that the kernel's Kbuild compiled for the target
+ * architecture, and run under qemu-user.  It defines the few runtime
+ * variables that kernel inline helpers read (their values are chosen per
+ * "profile" and recorded in the JSON provenance), calls every vector
+ * function and prints, through the write system call,
+ *     <profile> <function> 0x<16 hex digits>
+ * Markers replaced by derive_cross.py: RUNTIME_SYMBOLS, EXTERNS, TABLE,
+ * PROFILES, APPLY_PROFILE.
+ */
+typedef unsigned long long u64;
+typedef unsigned long size_t;
+
+#if defined(__aarch64__)
+static long dv_syscall3(long nr, long a, long b, long c)
+{
+	register long x8 __asm__("x8") = nr;
+	register long x0 __asm__("x0") = a;
+	register long x1 __asm__("x1") = b;
+	register long x2 __asm__("x2") = c;
+	__asm__ volatile("svc #0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2) : "memory");
+	return x0;
+}
+#define DV_NR_WRITE 64
+#define DV_NR_EXIT_GROUP 94
+#elif defined(__riscv)
+static long dv_syscall3(long nr, long a, long b, long c)
+{
+	register long a7 __asm__("a7") = nr;
+	register long a0 __asm__("a0") = a;
+	register long a1 __asm__("a1") = b;
+	register long a2 __asm__("a2") = c;
+	__asm__ volatile("ecall" : "+r"(a0) : "r"(a7), "r"(a1), "r"(a2) : "memory");
+	return a0;
+}
+#define DV_NR_WRITE 64
+#define DV_NR_EXIT_GROUP 94
+#else
+#error "unsupported target"
+#endif
+
+/* The compiler may emit calls to these for struct copies / zeroing. */
+void *memcpy(void *d, const void *s, size_t n);
+void *memcpy(void *d, const void *s, size_t n)
+{
+	unsigned char *dp = d;
+	const unsigned char *sp = s;
+
+	while (n--)
+		*dp++ = *sp++;
+	return d;
+}
+void *memset(void *d, int c, size_t n);
+void *memset(void *d, int c, size_t n)
+{
+	unsigned char *dp = d;
+
+	while (n--)
+		*dp++ = (unsigned char)c;
+	return d;
+}
+
+static void dv_puts(const char *s)
+{
+	size_t n = 0;
+
+	while (s[n])
+		n++;
+	dv_syscall3(DV_NR_WRITE, 1, (long)s, (long)n);
+}
+
+static void dv_line(const char *prof, const char *fn, u64 v)
+{
+	char buf[19];
+	int i;
+
+	buf[0] = '0';
+	buf[1] = 'x';
+	for (i = 0; i < 16; i++)
+		buf[2 + i] = "0123456789abcdef"[(v >> (60 - 4 * i)) & 0xf];
+	buf[18] = 0;
+	dv_puts(prof);
+	dv_puts(" ");
+	dv_puts(fn);
+	dv_puts(" ");
+	dv_puts(buf);
+	dv_puts("\n");
+}
+
+static void dv_store(void *sym, const void *val, size_t len)
+{
+	memcpy(sym, val, len);
+}
+
+/* @@RUNTIME_SYMBOLS@@ */
+
+/* @@EXTERNS@@ */
+
+struct dv_fn {
+	const char *name;
+	u64 (*fn)(void);
+};
+
+static const struct dv_fn dv_table[] = {
+/* @@TABLE@@ */
+	{ 0, 0 }
+};
+
+static const char *const dv_profiles[] = {
+/* @@PROFILES@@ */
+	0
+};
+
+static void dv_apply_profile(int idx)
+{
+	(void)idx;
+/* @@APPLY_PROFILE@@ */
+}
+
+void dv_main(void);
+void dv_main(void)
+{
+	const struct dv_fn *f;
+	int p;
+
+	for (p = 0; dv_profiles[p]; p++) {
+		dv_apply_profile(p);
+		for (f = dv_table; f->name; f++) {
+			if (!f->fn)
+				continue;	/* guarded out in this tree/config */
+			dv_puts("S ");
+			dv_puts(f->name);
+			dv_puts("\n");
+			dv_line(dv_profiles[p], f->name, f->fn());
+		}
+	}
+	(void)dv_store;
+	dv_syscall3(DV_NR_EXIT_GROUP, 0, 0, 0);
+}
+
+/* Entry point: set up nothing but a call into C (the stack is valid). */
+#if defined(__aarch64__)
+__asm__(".text\n.globl _start\n_start:\n\tmov x29, #0\n\tbl dv_main\n1:\tb 1b\n");
+#else
+__asm__(".text\n.globl _start\n_start:\n\t.option push\n\t.option norelax\n"
+	"\tla gp, __global_pointer$\n\t.option pop\n\tcall dv_main\n1:\tj 1b\n");
+#endif
