@@ -268,3 +268,13 @@ def test_arm64_with_64k_pages_is_refused_not_misread() -> None:
     assert findings and all(f.decoded is None and "64 KiB pages (line 10)" in (f.why_not or "") for f in findings)
     four_k = [f for f in scan_file("android-6.12-arm64-caller-id-prefix-quoted.log", Options()) if f.decoded]
     assert four_k  # "pgtable: 4k pages" decodes
+
+
+def test_hardware_name_with_dt_alone_says_arm64() -> None:
+    """A Bad page map has no register dump: arm64's "Hardware name: ... (DT)" is the clue left."""
+    log = CORPUS / "rpi-6.0-arm64-bad-page-map-read-folio.log"
+    lines = [line.replace("-v8-", "-").replace("arch/arm64/", "arch/") for line in log.read_text().splitlines()[:9]]
+    findings = [f for f in scan_log(lines) if f.name == "pte"]
+    assert findings and findings[0].decoded is not None
+    assert (findings[0].arch, findings[0].decoded.arch) == ("arm64", "arm64")
+    assert "Hardware name" in dict(findings[0].sources)["arch"]

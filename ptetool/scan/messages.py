@@ -108,6 +108,11 @@ ARCH_MARKS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\bstatus: [0-9a-f]{16} badaddr: "), "riscv64"),
     (re.compile(r"Hardware name: .*(?i:riscv)"), "riscv64"),
     (re.compile(r"Hardware name: ASpeed"), "arm"),  # ASPEED BMC SoCs are 32-bit ARM
+    # arm64 names its machine "%s (DT)" (arch/arm64/kernel/setup.c); riscv does too, so its boards'
+    # vendors are named; 32-bit ARM prints the machine name alone ("Generic DT based system").
+    (re.compile(r"Hardware name: .*(?i:sifive|starfive|visionfive|sophgo|t-?head|milk-?v|kendryte|canaan|spacemit|"
+                r"licheepi|nezha|sun20i) .*\(DT\)"), "riscv64"),
+    (re.compile(r"Hardware name: .*\(DT\)\s*$"), "arm64"),
     (re.compile(r"__s390x_|Hardware name: (?:IBM|QEMU) \d{4} "), "s390x"),
     # struct page pointers: x86_64's vmemmap at 0xffffea..., arm64's at 0xfffffc... or 0xfffffe...
     (re.compile(r"\bpage:ffffea[0-9a-f]{10} "), "x86_64"),
