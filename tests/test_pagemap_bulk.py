@@ -7,6 +7,7 @@ import io
 import itertools
 import json
 from typing import Any
+from unittest.mock import patch
 
 import numpy as np
 import pytest
@@ -134,6 +135,31 @@ def test_bulk_lines_equal_the_slow_path(values: list[int], m: Model, zeroed_rule
     batches = [b for b in batches if len(b)]
     fast = bulk(fmt, batches, rules, zeroed_rule, labelled, with_kpf)
     assert fast == slow(fmt, batches, rules, zeroed_rule, labelled, with_kpf)
+
+
+@SETTINGS
+@given(runs=st.lists(st.tuples(RECORD, st.integers(1, 60)), min_size=1, max_size=8), m=MODELS,
+       zeroed_rule=st.booleans(), fmt=st.sampled_from(["ndjson", "json", "csv"]), labelled=st.booleans(),
+       first=st.sampled_from([0, 7, 9_990, 99_999_950]))
+def test_long_stretches_laid_out_as_blocks_equal_the_slow_path(
+        runs: list[tuple[int, int]], m: Model, zeroed_rule: bool, fmt: str, labelled: bool, first: int) -> None:
+    """Runs of one record shape take the block path (index lengths change inside some of them)."""
+    rules = pm.rules_for(m)
+    values = [v for v, k in runs for _ in range(k)]
+    vma = [i % 2 for i, (_, k) in enumerate(runs) for _ in range(k)] if labelled else None
+    batches = [batch_of(values, rules, zeroed_rule, vma, first=first)]
+    taken: list[int] = []
+    original = pm.LineWriter._feed_stretches
+
+    def spy(self: pm.LineWriter, batch: pm.Batch, *args: Any) -> None:
+        taken.append(len(batch))
+        original(self, batch, *args)
+
+    with patch.object(pm.LineWriter, "_feed_stretches", spy):
+        fast = bulk(fmt, batches, rules, zeroed_rule, labelled)
+    assert fast == slow(fmt, batches, rules, zeroed_rule, labelled)
+    if len(values) >= 64 and len(runs) <= 2:
+        assert taken  # long runs went through the block path
 
 
 def test_lines_are_valid_json_and_csv() -> None:

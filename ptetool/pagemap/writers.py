@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import re
 from collections.abc import Callable, Sequence
@@ -149,6 +150,7 @@ class _Template:
     tokens: tuple[str, ...]
     suffix: bytes
     rows: dict[tuple[int, int], tuple[Any, tuple[tuple[str, int, int], ...]]] = field(default_factory=dict)
+    fulls: dict[tuple[int, int], tuple[Any, tuple[tuple[str, int, int], ...]]] = field(default_factory=dict)
 
     @classmethod
     def parse(cls, line: str) -> _Template:
@@ -158,6 +160,18 @@ class _Template:
         if not tokens:
             return cls(line.encode(), (), (), b"")
         return cls(texts[0].encode(), tuple(t.encode() for t in texts[1:-1]), tokens, texts[-1].encode())
+
+    def full(self, len_a: int, len_i: int) -> tuple[Any, tuple[tuple[str, int, int], ...]]:
+        """The whole line's bytes (prefix, head, suffix) with the numbers left blank, and their places."""
+        got = self.fulls.get((len_a, len_i))
+        if got is None:
+            import numpy as np
+
+            row, places = self.row(len_a, len_i)
+            line = np.concatenate((np.frombuffer(self.prefix, dtype=np.uint8), row,
+                                   np.frombuffer(self.suffix, dtype=np.uint8)))
+            got = self.fulls[(len_a, len_i)] = (line, tuple((t, c + len(self.prefix), w) for t, c, w in places))
+        return got
 
     def row(self, len_a: int, len_i: int) -> tuple[Any, tuple[tuple[str, int, int], ...]]:
         """The head's bytes with the numbers left blank, and where each goes: (token, column, width)."""
@@ -239,7 +253,9 @@ class LineWriter:
     """NDJSON, JSON (one array) or CSV lines of batches, handed to ``sink`` as lists of pieces."""
 
     PER_WRITE = 1020  # pieces per sink total: 340 lines of three pieces
-    SLICE = 1 << 13  # records laid out at once: about 1 MiB of NDJSON
+    SLICE = 1 << 13  # records laid out at once: a few MiB of NDJSON
+    STRETCH = 16  # records per stretch of one line shape, on average, for the block path to pay
+    PIECE_BYTES = 1 << 20  # blocks go out in pieces of about this size
 
     def __init__(self, fmt: str, rules: Rules, vmas: Sequence[Vma] | None, labelled: bool, zeroed_rule: bool,
                  sink: Callable[[list[bytes], list[int] | None], None], with_kpf: bool = False) -> None:
@@ -356,6 +372,10 @@ class LineWriter:
         slow = (cls == INVALID) | ((pm & np.uint32(SLOW_MASK)) != 0)
         if slow.any():
             group[slow] = -1
+        stretch_starts = np.flatnonzero(group[1:] != group[:-1]) + 1
+        if n >= self.STRETCH * (len(stretch_starts) + 1):
+            self._feed_stretches(batch, group, number, len_a, len_i, stretch_starts)
+            return
         if int(group.max()) <= np.iinfo(np.int16).max:
             group = group.astype(np.int16)  # a radix sort
         order = np.argsort(group, kind="stable")
@@ -403,6 +423,39 @@ class LineWriter:
         self.first = False
         lines = self.PER_WRITE // 3
         self.sink(out.ravel().tolist(), np.add.reduceat(out_sizes, np.arange(0, n, lines)).tolist())
+
+    def _feed_stretches(self, batch: Batch, group: Any, number: U64, len_a: Any, len_i: Any, starts: Any) -> None:
+        """Long stretches of records share one line shape: each is laid out as one block of bytes,
+        the template's line repeated with the numbers written into their columns."""
+        import numpy as np
+
+        u = np.uint64
+        index = batch.index.astype(np.uint64)
+        mats = {
+            "V": hex_matrix(batch.raw),
+            "X": hex_matrix(index * u(batch.page_size) + u(batch.vaddr_base)),
+            "A": dec_matrix(number, int(len_a.max())),
+            "I": dec_matrix(index, int(len_i.max())),
+        }
+        pieces: list[Any] = []
+        bounds = np.concatenate(([0], starts, [len(group)])).tolist()
+        for a, b in itertools.pairwise(bounds):
+            g = int(group[a])
+            if g < 0:
+                pieces.extend(self._slow_line(batch, r) for r in range(a, b))
+                continue
+            tmpl = self.templates[g // (_LEN_KEYS * _LEN_KEYS)]
+            line, places = tmpl.full(g // _LEN_KEYS % _LEN_KEYS, g % _LEN_KEYS)
+            block = np.empty((b - a, len(line)), dtype=np.uint8)
+            block[:] = line
+            for tok, col, width in places:
+                block[:, col: col + width] = mats[tok][a:b, -width:]
+            rows = max(1, self.PIECE_BYTES // len(line))
+            pieces.extend(block[r: r + rows].reshape(-1) for r in range(0, b - a, rows))
+        if self.first and self.fmt == "json":
+            pieces[0] = pieces[0][len(self._sep()):]
+        self.first = False
+        self.sink(pieces, None)
 
     def _slow_line(self, batch: Batch, r: int) -> bytes:
         index = int(batch.index[r])
