@@ -222,7 +222,7 @@ def _pow10() -> Any:
     return np.array([10**k for k in range(1, DEC_WIDTH)], dtype=np.uint64)
 
 
-def _dec_lengths(values: U64) -> Any:
+def dec_lengths(values: U64) -> Any:
     """How many decimal digits each value has (uint8)."""
     import numpy as np
 
@@ -366,8 +366,8 @@ class LineWriter:
         tids = np.repeat(run_ids, np.diff(starts, append=n))
         # group the records by template and number lengths; work on each group as one slice
         index = batch.index
-        len_a = _dec_lengths(number)
-        len_i = _dec_lengths(index.astype(np.uint64))
+        len_a = dec_lengths(number)
+        len_i = dec_lengths(index.astype(np.uint64))
         group = (tids * _LEN_KEYS + len_a) * _LEN_KEYS + len_i
         slow = (cls == INVALID) | ((pm & np.uint32(SLOW_MASK)) != 0)
         if slow.any():

@@ -38,6 +38,7 @@ from ptetool.pagemap import (
     Runs,
     Summary,
     Vma,
+    dec_lengths,
     dec_matrix,
     hex_matrix,
 )
@@ -165,9 +166,7 @@ class RunFormatter:
         m[:, 0:18] = hex_matrix(runs.start)
         m[:, 19:37] = hex_matrix(runs.start + runs.pages.astype(u) * u(self.page_size))
         digits = dec_matrix(runs.pages.astype(u), pw)[:, -pw:]
-        lead = np.logical_and.accumulate(digits == ord("0"), axis=1)
-        lead[:, -1] = False
-        digits[lead] = ord(" ")
+        digits[np.arange(pw)[None, :] < (pw - dec_lengths(runs.pages.astype(u)))[:, None]] = ord(" ")
         m[:, 38: 38 + pw] = digits
         col = 38 + pw + 2
         m[:, col: col + self.mid_width] = self.middle[runs.code]
@@ -186,7 +185,7 @@ class RunFormatter:
             m[np.flatnonzero(zeroed), col: col + len(ZEROED_TEXT)] = np.frombuffer(ZEROED_TEXT.encode(), np.uint8)
         slow = self._first_texts(m, col, np.flatnonzero(other & ~self.long[runs.code]), runs)
         if self.vmas is None and not slow and not self.long[runs.code].any():
-            return _stripped_lines(m)
+            return _stripped_lines(m, 38 + pw)
         rows_out = m.view(f"S{width}").ravel().tolist()
         if self.vmas is None:
             out = [r.rstrip() for r in rows_out]
@@ -392,15 +391,19 @@ def record_table(rows: Iterable[Row], header: bool, with_vma: bool, with_kpf: bo
     return text
 
 
-def _stripped_lines(m: Any) -> bytes:
-    """Rows of a byte matrix as lines: trailing spaces dropped, each ended by a newline, in one pass."""
+def _stripped_lines(m: Any, solid: int = 0) -> bytes:
+    """Rows of a byte matrix as lines: trailing spaces dropped, each ended by a newline, in one pass.
+
+    The first ``solid`` columns of every row hold text, so the search for its end starts after them.
+    """
     import numpy as np
 
     k, width = m.shape
-    content = m != ord(" ")
-    ends = np.where(content.any(axis=1), width - np.argmax(content[:, ::-1], axis=1), 0)
+    content = m[:, solid:] != ord(" ")
+    tail = width - solid
+    ends = np.where(content.any(axis=1), width - np.argmax(content[:, ::-1], axis=1), solid)
     wide = np.full((k, width + 1), ord("\n"), dtype=np.uint8)
     wide[:, :width] = m
     wide[np.arange(k), ends] = ord("\n")
     keep = np.arange(width + 1)[None, :] <= ends[:, None]
-    return wide[keep].tobytes()
+    return wide[keep].tobytes() if tail else wide.tobytes()
