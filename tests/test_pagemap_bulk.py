@@ -52,6 +52,18 @@ def test_numpy_chunks_equal_the_per_record_decoder(values: list[int], m: Model, 
     assert (flags9.tolist(), cls.tolist(), pmask.tolist()) == scalar(values, rules, zeroed_rule)
 
 
+@settings(SETTINGS, max_examples=200)
+@given(runs=st.lists(st.tuples(RECORD, st.integers(1, 40)), min_size=1, max_size=12), m=MODELS,
+       zeroed_rule=st.booleans())
+def test_numpy_chunks_of_runs_equal_the_per_record_decoder(runs: list[tuple[int, int]], m: Model,
+                                                           zeroed_rule: bool) -> None:
+    """Runs of one swap entry are decoded once per run (key_chunk's shortcut): same answers."""
+    rules = pm.rules_for(m)
+    values = [v for v, k in runs for _ in range(k)]
+    flags9, cls, pmask = pm.decode_chunk(np.array(values, dtype=np.uint64), rules, zeroed_rule)
+    assert (flags9.tolist(), cls.tolist(), pmask.tolist()) == scalar(values, rules, zeroed_rule)
+
+
 def test_numpy_chunks_on_every_flag_combination() -> None:
     frames = [0, 1, 5, 31, 31 | 1 << 5, 31 | 4 << 5, 31 | 8 << 5, 24 | 7 << 5, 3, 3 | 1 << 37, 1 << 34, 1 << 40]
     values = [f9 << 55 | frame for f9 in range(512) for frame in frames]

@@ -118,7 +118,15 @@ def key_chunk(raw: U64, rules: Rules, zeroed_rule: bool) -> Keyed:
     swap_pm = np.zeros(0, dtype=np.uint32)
     if len(swap_idx):
         f9 = keys[swap_idx] & FLAGS9_MASK
-        swap_cls, swap_pm = _decode_swap(frame[swap_idx], f9, tables.pm[f9], rules, zeroed_rule)
+        swapped = raw[swap_idx]
+        heads = np.flatnonzero(np.concatenate(([True], swapped[1:] != swapped[:-1])))
+        if len(heads) * 2 <= len(swap_idx):  # runs of one entry (a swapped-out or guarded range): each once
+            at = swap_idx[heads]
+            head_cls, head_pm = _decode_swap(frame[at], f9[heads], tables.pm[f9[heads]], rules, zeroed_rule)
+            lengths = np.diff(heads, append=len(swap_idx))
+            swap_cls, swap_pm = np.repeat(head_cls, lengths), np.repeat(head_pm, lengths)
+        else:
+            swap_cls, swap_pm = _decode_swap(frame[swap_idx], f9, tables.pm[f9], rules, zeroed_rule)
         keys[swap_idx] = PFN_KEYS + (swap_cls.astype(np.int64) << CLASS_SHIFT | f9)
     return Keyed(keys.view(np.intp), swap_idx, swap_pm)
 
