@@ -27,8 +27,8 @@ def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(func)
     def with_model(*args: Any, arch: str, kernel: str | None, kconfig: str | None, phys_bits: int | None,
                    la57: bool | None, l1tf: bool | None, **kwargs: Any) -> Any:
-        return func(*args, arch=resolve_arch(arch), model=resolve_model(kernel, kconfig, phys_bits, la57, l1tf),
-                    **kwargs)
+        arch = resolve_arch(arch)
+        return func(*args, arch=arch, model=resolve_model(kernel, kconfig, phys_bits, la57, l1tf, arch), **kwargs)
 
     options = [
         click.option("--arch", type=click.Choice([*ARCHES, *ARCH_ALIASES, "host"]), default="x86_64",
@@ -36,8 +36,8 @@ def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--level", type=click.Choice(LEVELS), default="pte", show_default=True,
                      help="Page-table level the entry came from."),
         click.option("--kernel", metavar="X.Y|running",
-                     help="Kernel whose layouts and swap-type numbering apply [default: running, "
-                     "else the newest modelled]."),
+                     help="Kernel whose layouts and swap-type numbering apply [default: running, for this "
+                     "machine's arch; else the newest modelled]."),
         click.option("--kconfig", metavar="PATH|running|allyes",
                      help="A .config or config.gz deciding swap types and optional bits; 'allyes' enables "
                      "every option that matters [default: running with --kernel running, else allyes]."),
@@ -77,8 +77,26 @@ def output_options(formats: tuple[str, ...]) -> Callable[[F], F]:
 
 
 def resolve_model(kernel: str | None, kconfig: str | None, phys_bits: int | None, la57: bool | None,
-                  l1tf: bool | None = None) -> Model:
+                  l1tf: bool | None = None, arch: str = "x86_64") -> Model:
+    """The model of the options. The running kernel is the default only for this machine's arch:
+    an arm64 value read on an x86_64 laptop came from another kernel (the newest modelled is assumed)."""
+    if kernel is None and arch not in (host_arch(), "generic"):
+        from dataclasses import replace
+
+        from ptetool.kernel import NEWEST, version_str
+
+        model = build_model(version_str(NEWEST), kconfig, phys_bits, la57, l1tf)
+        return replace(model, assumptions=(*model.assumptions, (
+            f"this machine runs {host_arch()}, not {arch}: kernel {version_str(NEWEST)}, the newest modelled, "
+            "is assumed (--kernel and --kconfig say which)")))
     return build_model(kernel, kconfig, phys_bits, la57, l1tf)
+
+
+def host_arch() -> str:
+    import platform
+
+    name = platform.machine()
+    return ARCH_ALIASES.get(name, name)
 
 
 
@@ -86,9 +104,7 @@ def resolve_model(kernel: str | None, kconfig: str | None, phys_bits: int | None
 def resolve_arch(name: str) -> str:
     """An --arch alias (aarch64) or 'host' as the arch ptetool models it."""
     if name == "host":
-        import platform
-
-        name = platform.machine()
-        if ARCH_ALIASES.get(name, name) not in ARCHES:
+        name = host_arch()
+        if name not in ARCHES:
             raise UsageError(f"--arch host: this machine is {name}, which ptetool does not model")
     return ARCH_ALIASES.get(name, name)

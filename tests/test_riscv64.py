@@ -6,6 +6,8 @@ The expected values are the formulas of arch/riscv/include/asm/pgtable.h and pgt
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from ptetool.decoder import decode
@@ -102,3 +104,17 @@ def test_migration_entries_keep_44_pfn_bits() -> None:
     d = decode(value, "riscv64", "pte", M612)
     assert (d.cls, d.fields["pfn"], d.fields["mig_young"], d.fields["mig_dirty"]) == ("migration", 0x1AD106, 1, 0)
     assert not d.problems
+
+
+def test_a_foreign_arch_does_not_take_the_running_kernel() -> None:
+    """A riscv64 value read on another machine came from another kernel: the newest modelled is assumed."""
+    from ptetool.options import host_arch
+
+    if host_arch() == "riscv64":
+        pytest.skip("this machine is riscv64: its running kernel is the right default")
+    result = run("decode", "--arch", "riscv64", "--format", "json", "0x1f80")
+    record = json.loads(result.stdout)[0]
+    assert record["model"]["kernel"] == "6.18" and record["model"]["kconfig"] == "allyes"
+    assert any(f"this machine runs {host_arch()}, not riscv64" in a for a in record["model"]["assumptions"])
+    pinned = json.loads(run("decode", "--arch", "riscv64", "--kernel", "6.1", "--format", "json", "0x1f80").stdout)[0]
+    assert pinned["model"]["kernel"] == "6.1" and not pinned["model"]["assumptions"]

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from ptetool.arch import x86_64
-from ptetool.decoder import Decoded
+from ptetool.decoder import Decoded, arch_module
 from ptetool.diff import Diff
 from ptetool.kernel import Model
 from ptetool.swaptypes import swap_types
@@ -36,11 +35,13 @@ def describe_model(model: Model, arch: str, level: str) -> str:
     kernel = model.label + (f" ({'running ' if model.is_running else 'release '}{model.release})"
                             if model.release else "")
     parts = [f"{arch} {level}", f"kernel {kernel}", f"kconfig {model.kconfig}"]
-    if arch == "x86_64":
-        parts.append(f"uffd-wp {'on' if x86_64.has_uffd_wp(model) else 'off'}")
-        parts.append(f"soft-dirty {'on' if x86_64.has_soft_dirty(model) else 'off'}")
+    if arch != "generic":
+        mod = arch_module(arch)
+        parts.append(f"uffd-wp {'on' if mod.has_uffd_wp(model) else 'off'}")
+        parts.append(f"soft-dirty {'on' if mod.has_soft_dirty(model) else 'off'}")
     parts.append(f"MAX_SWAPFILES {swap_types(model).max_swapfiles}")
-    parts.append(f"phys {model.phys_bits} bits")
+    if arch == "x86_64":
+        parts.append(f"phys {model.phys_bits} bits")
     text = "model: " + ", ".join(parts)
     for assumption in model.assumptions:
         if arch == "x86_64" or not assumption.startswith("x86 "):
