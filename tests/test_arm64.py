@@ -10,6 +10,7 @@ import pytest
 
 from ptetool.decoder import decode
 from ptetool.encoder import encode
+from ptetool.swaptypes import swap_types
 from tests.cli_helpers import run
 from tests.models import model
 
@@ -55,3 +56,15 @@ def test_levels_and_the_cli() -> None:
     assert decode(0x40000741, "arm64", "pmd", M612).field_values["pfn"] == 0x40000
     result = run("decode", "--arch", "aarch64", "--kernel", "6.12", "--kconfig", "allyes", "0x12340c0")
     assert result.stdout == "0x00000000012340c0 swap type=3(swapfile) offset=0x1234\n"
+
+
+def test_markers_by_era() -> None:
+    """PTE_MARKER_GUARD (6.13) and PTE_MARKER_POISONED (6.6) under SWP_PTE_MARKER 31, type at bit 6."""
+    m613 = model((6, 13))
+    assert decode(31 << 6 | 4 << 12, "arm64", "pte", m613).marker == ("guard",)
+    assert decode(31 << 6 | 2 << 12, "arm64", "pte", m613).marker == ("poisoned",)
+    assert decode(31 << 6 | 4 << 12, "arm64", "pte", M612).problems  # no guard marker before 6.13
+    # 6.1 places the type at bits 3-7 and the offset from bit 8; SWP_SWAPIN_ERROR takes type 31 there
+    marker = swap_types(M61).number_of("pte_marker")
+    assert marker == 30
+    assert decode(marker << 3 | 1 << 8, "arm64", "pte", M61).marker == ("uffd_wp",)
