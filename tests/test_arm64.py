@@ -68,3 +68,10 @@ def test_markers_by_era() -> None:
     marker = swap_types(M61).number_of("pte_marker")
     assert marker == 30
     assert decode(marker << 3 | 1 << 8, "arm64", "pte", M61).marker == ("uffd_wp",)
+
+
+def test_16k_and_64k_pages_are_refused_by_name() -> None:
+    refused = run("decode", "--arch", "arm64", "--granule", "64k", "0x17c0")
+    assert refused.exit_code == 2 and "arm64 with 64 KiB pages is not modelled yet" in refused.output
+    assert run("decode", "--granule", "16k", "0x4").exit_code == 2  # x86_64 has only 4 KiB pages
+    assert run("decode", "--arch", "arm64", "--granule", "4k", "--kernel", "6.12", "0x17c0").exit_code == 0

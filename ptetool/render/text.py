@@ -42,6 +42,8 @@ def describe_model(model: Model, arch: str, level: str) -> str:
     parts.append(f"MAX_SWAPFILES {swap_types(model).max_swapfiles}")
     if arch == "x86_64":
         parts.append(f"phys {model.phys_bits} bits")
+    if arch == "arm64":
+        parts.append("4 KiB pages, 48-bit physical addresses")
     text = "model: " + ", ".join(parts)
     for assumption in model.assumptions:
         if arch == "x86_64" or not assumption.startswith("x86 "):
