@@ -28,7 +28,7 @@ def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
     def with_model(*args: Any, arch: str, kernel: str | None, kconfig: str | None, phys_bits: int | None,
                    la57: bool | None, l1tf: bool | None, granule: str, **kwargs: Any) -> Any:
         arch = resolve_arch(arch)
-        check_granule(arch, granule)
+        check_granule(arch, granule, phys_bits)
         return func(*args, arch=arch, model=resolve_model(kernel, kconfig, phys_bits, la57, l1tf, arch), **kwargs)
 
     options = [
@@ -98,8 +98,12 @@ def resolve_model(kernel: str | None, kconfig: str | None, phys_bits: int | None
 GRANULES = ("4k", "16k", "64k")
 
 
-def check_granule(arch: str, granule: str) -> None:
-    """Only the 4 KiB page is modelled: say so rather than read a 16K/64K kernel's entry wrongly."""
+def check_granule(arch: str, granule: str, phys_bits: int | None = None) -> None:
+    """Only 4 KiB pages and 48-bit arm64 addresses are modelled: say so rather than misread an entry."""
+    if arch == "arm64" and phys_bits is not None and phys_bits > 48:
+        raise UsageError(f"--phys-bits {phys_bits}: arm64 with more than 48-bit physical addresses "
+                         "(CONFIG_ARM64_PA_BITS_52: LPA2 keeps PA[51:50] in bits 8-9 from 6.9, LPA with 64 KiB "
+                         "pages PA[51:48] in bits 12-15) is not modelled yet")
     if granule == "4k":
         return
     if arch == "arm64":
