@@ -165,11 +165,12 @@ def _problems(
 ) -> list[str]:
     problems = [_set_bits_problem(f, value) for f in lay.owners[::-1] if f.zero_expected and f.extract(value)]
     problems += arch_module(arch).form_problems(value, form, level, model)
-    width = model.phys_bits
+    # x86_64: the CPU's address width (or --phys-bits); elsewhere the arch's MAX_PHYSMEM_BITS
+    width = model.phys_bits if arch == "x86_64" else arch_module(arch).swp_pfn_bits(model) + 12
     if "pfn" in fields and fields["pfn"] >> (width - 12):
         problems.append(
-            f"pfn {fields['pfn']:#x} lies beyond the {width}-bit physical address width "
-            "(or carries a memory-encryption bit, AMD SME / Intel TDX)"
+            f"pfn {fields['pfn']:#x} lies beyond the {width}-bit physical address width"
+            + (" (or carries a memory-encryption bit, AMD SME / Intel TDX)" if arch == "x86_64" else "")
         )
     if "saved_dirty" in fields and fields["saved_dirty"] and fields.get("rw"):
         problems.append("saved_dirty is set on a writable entry: pte_mkwrite() moves it back to dirty "

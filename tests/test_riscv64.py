@@ -43,7 +43,7 @@ def test_prot_none_and_present() -> None:
     # PAGE_NONE = _PAGE_PROT_NONE | _PAGE_READ; pfn_pte() puts the PFN at _PAGE_PFN_SHIFT 10
     none = PFN << 10 | 0x22
     d = decode(none, "riscv64", "pte", M612)
-    assert (d.cls, d.fields["ppn"], d.flags) == ("protnone", PFN, ("r", "prot_none"))
+    assert (d.cls, d.fields["pfn"], d.flags) == ("protnone", PFN, ("r", "prot_none"))
     # PAGE_SHARED = _PAGE_BASE (V, U, A) | R | W
     shared = decode(PFN << 10 | 0x57, "riscv64", "pte", M612)
     assert (shared.cls, shared.flags) == ("present", ("v", "r", "w", "u", "a"))
@@ -57,7 +57,8 @@ def test_high_bits_by_era() -> None:
     d61 = decode(top, "riscv64", "pte", M61)  # 6.1 has _PAGE_PFN_MASK and Svpbmt, not Svnapot
     assert d61.fields["mt"] == 1 and "napot" not in d61.layout and d61.problems
     d510 = decode(top, "riscv64", "pte", M510)  # before 5.19 the PFN is everything above bit 10
-    assert d510.fields["ppn"] == top >> 10 and not d510.problems
+    assert d510.fields["pfn"] == top >> 10  # bits 61 and 63 read as frame bits, beyond MAX_PHYSMEM_BITS 56
+    assert d510.problems == ("pfn 0x28000000123456 lies beyond the 56-bit physical address width",)
     assert "devmap" in decode(0x2CF, "riscv64", "pte", M612).flags  # _PAGE_DEVMAP, 6.11-6.16
     assert "devmap" not in decode(0x2CF, "riscv64", "pte", M61).layout
 

@@ -77,9 +77,9 @@ def _devmap(model: Model) -> bool:
 
 
 _HIGH: tuple[FieldDef, ...] = (
-    (_f("ppn", 10, 54, "PPN: the page frame number, bits 10-63 (no mask before 5.19)", PGTABLE_61, Family.FRAME),
+    (_f("pfn", 10, 54, "the PPN: the page frame number, bits 10-63 (no mask before 5.19)", PGTABLE_61, Family.FRAME),
      When(until=PFN_MASKED)),
-    (_f("ppn", 10, 44, "PPN (_PAGE_PFN_MASK, bits 10-53): the page frame number", BITS_612, Family.FRAME),
+    (_f("pfn", 10, 44, "the PPN (_PAGE_PFN_MASK, bits 10-53): the page frame number", BITS_612, Family.FRAME),
      When(since=PFN_MASKED)),
     (_zero("reserved_54_60", 54, 7, "reserved: 0 without the Svrsw60t59b and T-Head extensions"),
      When(since=PFN_MASKED)),

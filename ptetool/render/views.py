@@ -50,7 +50,7 @@ SHORT: dict[str, str] = {
     "uxn": "UXN", "prot_none": "PN", "pmd_present_invalid": "PI", "po_index": "POE", "pxn_table": "PXT",
     "uxn_table": "UXT", "ap_table": "APT", "ns_table": "NST",
     # riscv64
-    "v": "V", "r": "R", "w": "W", "x": "X", "u": "U", "g": "G", "a": "A", "d": "D", "ppn": "PPN", "mt": "MT",
+    "v": "V", "r": "R", "w": "W", "x": "X", "u": "U", "g": "G", "a": "A", "d": "D", "mt": "MT",
     "napot": "N",
 }
 
