@@ -80,6 +80,13 @@ def offset_views(offset: Field, cls: str, type_name: str, model: Model,
     return tuple(views)
 
 
+def swap_layout(name: str, doc: str, defs: Iterable[FieldDef], model: Model, cls: str, type_name: str,
+                swp_pfn_bits: int) -> Layout:
+    """A swap-format layout with the views its class reads over the offset (pfn, markers)."""
+    base = select(name, doc, defs, model)
+    return with_views(base, offset_views(base["swp_offset"], cls, type_name, model, swp_pfn_bits), cls)
+
+
 def with_views(layout: Layout, views: tuple[Field, ...], suffix: str) -> Layout:
     if not views:
         return layout

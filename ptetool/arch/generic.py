@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from ptetool.arch.common import FieldDef, When, offset_views, select, with_views
+from ptetool.arch.common import FieldDef, When, swap_layout
 from ptetool.kernel import Model, Version
 from ptetool.layout import Family, Field, Layout, Source
 
@@ -63,8 +63,8 @@ def pte_none(value: int, model: Model) -> bool:
 
 @lru_cache(maxsize=64)
 def layout(form: str, level: str, model: Model, cls: str = "", type_name: str = "") -> Layout:
-    base = select("generic swp_entry_t", "the arch-independent swap entry (swp_entry_t.val)", _DEFS, model)
-    return with_views(base, offset_views(base["swp_offset"], cls, type_name, model, swp_pfn_bits(model)), cls)
+    return swap_layout("generic swp_entry_t", "the arch-independent swap entry (swp_entry_t.val)", _DEFS, model,
+                       cls, type_name, swp_pfn_bits(model))
 
 
 def form_of(value: int, level: str, model: Model) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from ptetool.arch.common import ALWAYS, FieldDef, When, offset_views, select, with_views
+from ptetool.arch.common import ALWAYS, FieldDef, When, select, swap_layout
 from ptetool.kernel import Model, Version
 from ptetool.layout import Family, Field, Layout, Source
 
@@ -161,8 +161,8 @@ def layout(form: str, level: str, model: Model, cls: str = "", type_name: str = 
         doc = ("a valid leaf" if form == "present"
                else "present to the kernel, not to the MMU: PROT_NONE, NUMA hinting or a PMD being split")
         return select(name, doc, _leaf_defs(form == "protnone"), model)
-    base = select(f"riscv64 {level} swap", f"swap-format entry, {swap_era(model)}", _SWAP_DEFS, model)
-    return with_views(base, offset_views(base["swp_offset"], cls, type_name, model, swp_pfn_bits(model)), cls)
+    return swap_layout(f"riscv64 {level} swap", f"swap-format entry, {swap_era(model)}", _SWAP_DEFS, model, cls,
+                       type_name, swp_pfn_bits(model))
 
 
 def form_of(value: int, level: str, model: Model) -> str:

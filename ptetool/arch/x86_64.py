@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from ptetool.arch.common import ALWAYS, FieldDef, When, offset_views, select, with_views
+from ptetool.arch.common import ALWAYS, FieldDef, When, select, swap_layout
 from ptetool.kernel import Model, Version
 from ptetool.layout import Family, Field, Layout, Source
 
@@ -373,8 +373,8 @@ def layout(form: str, level: str, model: Model, cls: str = "", type_name: str = 
         doc = ("a present entry" if form == "present"
                else "PROT_NONE / NUMA-hinting: present to the kernel, not to the CPU")
         return select(name, doc, leaf, model)
-    base = select(f"x86_64 {level} swap", f"swap-format entry, {swap_era(model)}", _swap_defs(model), model)
-    return with_views(base, offset_views(base["swp_offset"], cls, type_name, model, swp_pfn_bits(model)), cls)
+    return swap_layout(f"x86_64 {level} swap", f"swap-format entry, {swap_era(model)}", _swap_defs(model), model,
+                       cls, type_name, swp_pfn_bits(model))
 
 
 def form_of(value: int, level: str, model: Model) -> str:
