@@ -75,10 +75,8 @@ carry its value in ``inputs["pte"]`` / ``inputs["pmd"]``.
 """
 
 import argparse
-import itertools
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -86,7 +84,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 MASK64 = 0xFFFFFFFFFFFFFFFF
 sys.path.insert(0, HERE)
-from derive import Item, debian_label, dump_json, h64, ifdef, read_config, run, tree_has  # noqa: E402
+import common  # noqa: E402
+from common import Item, run  # noqa: E402
 
 ARCHES = {
     "arm64": {
@@ -187,21 +186,8 @@ HARNESS_DEFINED = {"memcpy", "memset"}
 # ---------------------------------------------------------------------------
 # Vector catalogue
 # ---------------------------------------------------------------------------
-PFN = 0x1AD106
-MAXOFF_C = "swp_offset(pte_to_swp_entry(swp_entry_to_pte(swp_entry(0, ~0UL))))"
+# "max": generic_max_swap_offset, read from the constants after the run
 OFFSETS = [0, 1, 0x1234, 0x7FFFFFFFF, "max"]
-SPECIAL_TYPES = ["SWP_HWPOISON", "SWP_MIGRATION_READ",
-                 "SWP_MIGRATION_READ_EXCLUSIVE", "SWP_MIGRATION_WRITE",
-                 "SWP_DEVICE_WRITE", "SWP_DEVICE_READ",
-                 "SWP_DEVICE_EXCLUSIVE_WRITE", "SWP_DEVICE_EXCLUSIVE_READ",
-                 "SWP_DEVICE_EXCLUSIVE", "SWP_PTE_MARKER", "SWP_SWAPIN_ERROR"]
-SWP_FLAG_OPS = [("soft_dirty", "pte_swp_mksoft_dirty"),
-                ("uffd_wp", "pte_swp_mkuffd_wp"),
-                ("exclusive", "pte_swp_mkexclusive")]
-MARKER_BITS = [("uffd_wp", "PTE_MARKER_UFFD_WP"),
-               ("swapin_error", "PTE_MARKER_SWAPIN_ERROR"),
-               ("poisoned", "PTE_MARKER_POISONED"),
-               ("guard", "PTE_MARKER_GUARD")]
 
 GENERIC_CONSTS = [
     "PAGE_SHIFT", "PMD_SHIFT", "PUD_SHIFT", "P4D_SHIFT", "PGDIR_SHIFT",
@@ -210,7 +196,7 @@ GENERIC_CONSTS = [
     "MAX_SWAPFILES_SHIFT", "MAX_SWAPFILES", "SWP_TYPE_SHIFT",
     "SWP_OFFSET_MASK", "BITS_PER_XA_VALUE", "SWP_DEVICE_NUM",
     "SWP_MIGRATION_NUM", "SWP_HWPOISON_NUM", "SWP_PTE_MARKER_NUM",
-    "SWP_SWAPIN_ERROR_NUM", *SPECIAL_TYPES, "PTE_MARKER_UFFD_WP",
+    "SWP_SWAPIN_ERROR_NUM", *common.SPECIAL_TYPES, "PTE_MARKER_UFFD_WP",
     "PTE_MARKER_SWAPIN_ERROR", "PTE_MARKER_POISONED", "PTE_MARKER_GUARD",
     "PTE_MARKER_MASK", "SWP_PFN_BITS", "SWP_PFN_MASK", "SWP_MIG_YOUNG_BIT",
     "SWP_MIG_DIRTY_BIT", "SWP_MIG_TOTAL_BITS", "SWP_MIG_YOUNG",
@@ -308,170 +294,34 @@ PMD_PREDS = ["pmd_none", "pmd_present", "pmd_bad", "pmd_table", "pmd_sect",
              "pmd_leaf", "pmd_trans_huge", "pmd_protnone",
              "is_pmd_migration_entry", "pmd_valid", "pmd_write", "pmd_dirty",
              "pmd_young", "pmd_devmap", "pmd_present_invalid"]
-# Functions defined as a generic no-op fallback in the generic headers when
-# the arch does not provide them; recorded so readers know the value is the
-# generic stub's.
-GENERIC_HDRS = ["include/linux/swapops.h", "include/linux/swap.h",
-                "include/linux/pgtable.h", "include/linux/mm.h",
-                "include/linux/huge_mm.h", "include/asm-generic/pgtable_uffd.h"]
 
 
 def build_catalogue(arch, tree):
-    hdrs = GENERIC_HDRS + ARCHES[arch]["hdrs"]
-    has = lambda ident: tree_has(tree, ident, hdrs)  # noqa: E731
+    hdrs = common.GENERIC_HDRS + ARCHES[arch]["hdrs"]
+    has = lambda ident: common.tree_has(tree, ident, hdrs)  # noqa: E731
     items = []
 
     # ---- constants ---------------------------------------------------------
-    seen = set()
-    for n in ARCH_CONSTS[arch] + GENERIC_CONSTS:
-        if n in seen:
-            continue
-        seen.add(n)
-        items.append(Item("const", n, n, guard=ifdef(n)))
-    for n in ARCH_PGPROTS[arch]:
-        items.append(Item("const", "pgprot_val(%s)" % n,
-                          "pgprot_val(%s)" % n, guard=ifdef(n)))
-    items.append(Item("const", "generic_max_swap_offset", MAXOFF_C))
+    items += common.const_items(ARCH_CONSTS[arch] + GENERIC_CONSTS, ARCH_PGPROTS[arch])
 
     # ---- swap PTEs ---------------------------------------------------------
     types = [("0", None), ("1", None), ("3", None), ("22", None),
              ("(MAX_SWAPFILES - 1)", "MAX_SWAPFILES-1"), ("31", None)]
-
-    def swp_post(tname, texpr, off):
-        def post(it, consts):
-            if tname is None:
-                t = int(texpr)
-            elif tname == "MAX_SWAPFILES-1":
-                t = consts["MAX_SWAPFILES"] - 1
-            else:
-                t = consts[tname]
-            it.inputs["type"] = t
-            if tname:
-                it.inputs["type_name"] = tname
-            o = consts["generic_max_swap_offset"] if off == "max" else off
-            it.inputs["offset"] = o
-            if off == "max":
-                it.inputs["offset_name"] = "generic_max_swap_offset"
-                it.expr = it.expr.replace("MAXOFF", "%#x" % o)
-            it.key = it.key.replace("{t}", "t%d" % t).replace(
-                "{o}", "o%#x" % o)
-        return post
-
-    def off_c(off):
-        return "(%s)" % MAXOFF_C if off == "max" else "%#xUL" % off
-
-    def type_guard(tname):
-        if tname and tname.startswith("SWP_"):
-            return ifdef(tname)
-        return None
-
-    for texpr, tname in types:
-        for off in OFFSETS:
-            e = "pte_val(swp_entry_to_pte(swp_entry(%s, %s)))"
-            items.append(Item(
-                "swp_pte", "swp_pte/{t}/{o}",
-                e % (texpr, "MAXOFF" if off == "max" else "%#x" % off),
-                c_expr=e % (texpr, off_c(off)), guard=type_guard(tname),
-                post=swp_post(tname, texpr, off)))
-
-    flag_ops = [(n, f) for n, f in SWP_FLAG_OPS if has(f)]
-    flag_bases = [("0", None, 0), ("1", None, 0x1234),
-                  ("(MAX_SWAPFILES - 1)", "MAX_SWAPFILES-1", "max"),
-                  ("SWP_MIGRATION_READ", "SWP_MIGRATION_READ", PFN)]
-    for texpr, tname, off in flag_bases:
-        for r in range(1, len(flag_ops) + 1):
-            for combo in itertools.combinations(flag_ops, r):
-                e = "swp_entry_to_pte(swp_entry(%s, %s))"
-                ce = e % (texpr, off_c(off))
-                e = e % (texpr, "MAXOFF" if off == "max" else "%#x" % off)
-                for _, f in combo:
-                    e = "%s(%s)" % (f, e)
-                    ce = "%s(%s)" % (f, ce)
-                names = [n for n, _ in combo]
-                items.append(Item(
-                    "swp_pte_flags", "swp_pte_flags/{t}/{o}/%s" % "+".join(names),
-                    "pte_val(%s)" % e, c_expr="pte_val(%s)" % ce,
-                    guard=type_guard(tname), inputs={"flags": names},
-                    post=swp_post(tname, texpr, off)))
-
-    decode = list(DECODE_EXTRA[arch]) + [1 << b for b in range(64)]
-    done = set()
-    for v in decode:
-        if v in done:
-            continue
-        done.add(v)
-        it = Item("swp_decode", "swp_decode/%s" % h64(v),
-                  "swp_type/swp_offset(pte_to_swp_entry(__pte(%s)))" % h64(v),
-                  inputs={"pte": h64(v)},
-                  c_expr="swp_type(pte_to_swp_entry(__pte(%sULL)))" % h64(v))
-        it.c_expr2 = "swp_offset(pte_to_swp_entry(__pte(%sULL)))" % h64(v)
-        items.append(it)
+    items += common.swp_pte_items(types, OFFSETS, late_offsets=True)
+    items += common.swp_flag_items(has, [
+        ("0", None, 0), ("1", None, 0x1234),
+        ("(MAX_SWAPFILES - 1)", "MAX_SWAPFILES-1", "max"),
+        ("SWP_MIGRATION_READ", "SWP_MIGRATION_READ", common.PFN)], late_offsets=True)
+    items += common.swp_decode_items(list(DECODE_EXTRA[arch]) + [1 << b for b in range(64)])
 
     # ---- PTE markers -------------------------------------------------------
-    if has("make_pte_marker"):
-        bits = [(n, m) for n, m in MARKER_BITS if has(m)]
-        for r in range(1, len(bits) + 1):
-            for combo in itertools.combinations(bits, r):
-                names = [n for n, _ in combo]
-                macros = [m for _, m in combo]
-                e = "pte_val(make_pte_marker(%s))" % " | ".join(macros)
-                guard = " && ".join(ifdef(m) for m in [*macros, "SWP_PTE_MARKER"])
-
-                def mpost(it, consts, macros=macros):
-                    it.inputs["mask"] = sum(consts[m] for m in macros)
-                items.append(Item("marker_pte", "marker_pte/%s" % "+".join(names),
-                                  e, guard=guard, inputs={"bits": names},
-                                  post=mpost))
+    items += common.marker_items(has)
 
     # ---- migration / device / hwpoison -------------------------------------
-    for which, fn in [("read", "make_readable_migration_entry"),
-                      ("write", "make_writable_migration_entry"),
-                      ("read_exclusive", "make_readable_exclusive_migration_entry")]:
-        if not has(fn):
-            continue
-        for young, dirty in [(False, False), (True, False), (False, True),
-                             (True, True)]:
-            if (young and not has("make_migration_entry_young")) or \
-               (dirty and not has("make_migration_entry_dirty")):
-                continue
-            e = "%s(%#x)" % (fn, PFN)
-            if young:
-                e = "make_migration_entry_young(%s)" % e
-            if dirty:
-                e = "make_migration_entry_dirty(%s)" % e
-            e = "pte_val(swp_entry_to_pte(%s))" % e
-            items.append(Item(
-                "migration_pte",
-                "migration_pte/%s/pfn%#x/y%dd%d" % (which, PFN, young, dirty),
-                e, guard="defined(CONFIG_MIGRATION)",
-                inputs={"pfn": PFN, "which": which, "young": young,
-                        "dirty": dirty}))
-    for which, fn in [("read", "make_readable_device_private_entry"),
-                      ("write", "make_writable_device_private_entry")]:
-        if has(fn):
-            items.append(Item(
-                "device_private_pte",
-                "device_private_pte/%s/pfn%#x" % (which, PFN),
-                "pte_val(swp_entry_to_pte(%s(%#x)))" % (fn, PFN),
-                guard="defined(CONFIG_DEVICE_PRIVATE)",
-                inputs={"pfn": PFN, "which": which}))
-    for which, fn in [("read", "make_readable_device_exclusive_entry"),
-                      ("write", "make_writable_device_exclusive_entry"),
-                      ("exclusive", "make_device_exclusive_entry")]:
-        if has(fn):
-            items.append(Item(
-                "device_exclusive_pte",
-                "device_exclusive_pte/%s/pfn%#x" % (which, PFN),
-                "pte_val(swp_entry_to_pte(%s(%#x)))" % (fn, PFN),
-                guard="defined(CONFIG_DEVICE_PRIVATE)",
-                inputs={"pfn": PFN, "which": which}))
-    items.append(Item("hwpoison_pte", "hwpoison_pte/pfn%#x" % PFN,
-                      "pte_val(swp_entry_to_pte(swp_entry(SWP_HWPOISON, %#x)))"
-                      % PFN, guard=ifdef("SWP_HWPOISON"), inputs={"pfn": PFN}))
+    items += common.pfn_entry_items(has)
 
     # ---- present / PROT_NONE PTEs ------------------------------------------
-    mkwrite = "pte_mkwrite_novma" if has("pte_mkwrite_novma") else "pte_mkwrite"
-    P = 0x123456
+    mkwrite = common.mkwrite_name(has)
     present = [(p, []) for p in PRESENT_PROTS]
     present += [("PAGE_SHARED", [o]) for o in [
         "pte_mkdirty", "pte_mkyoung", "pte_mkold", "pte_mkclean",
@@ -480,12 +330,7 @@ def build_catalogue(arch, tree):
         "pte_mkhuge", "pte_mkinvalid", "pte_mkexec", "pte_mkpresent",
         "pte_modify(PAGE_NONE)", "pte_modify(PAGE_READONLY)"]]
     present += [
-        ("PAGE_SHARED", ["pte_mkyoung", "pte_mkdirty"]),
-        ("PAGE_SHARED", ["pte_mkdirty", "pte_wrprotect"]),
-        ("PAGE_SHARED", ["pte_wrprotect", "pte_mkdirty"]),
-        ("PAGE_SHARED", ["pte_wrprotect", "pte_mkdirty", mkwrite]),
-        ("PAGE_SHARED", ["pte_mkdirty", "pte_mkclean"]),
-        ("PAGE_READONLY", ["pte_mkdirty"]),
+        *common.dirty_write_sequences(mkwrite),
         ("PAGE_READONLY", [mkwrite]),
         ("PAGE_SHARED", ["pte_mkdirty", "pte_mkuffd_wp"]),
         ("PAGE_SHARED", ["pte_mkuffd_wp", "pte_wrprotect"]),
@@ -493,30 +338,15 @@ def build_catalogue(arch, tree):
         ("PAGE_SHARED", ["pte_modify(PAGE_NONE)", "pte_modify(PAGE_SHARED)"]),
         ("PAGE_NONE", ["pte_mkyoung", "pte_mkdirty"]),
     ]
-    for prot, ops in present:
-        if any(not has(re.sub(r"\(.*", "", o)) for o in ops):
-            continue
-        e = "pfn_pte(%#x, %s)" % (P, prot)
-        for o in ops:
-            m = re.match(r"(\w+)\((\w+)\)", o)
-            e = "%s(%s, %s)" % (m.group(1), e, m.group(2)) if m else \
-                "%s(%s)" % (o, e)
-        e = "pte_val(%s)" % e
-        key = "present_pte/%s/%s" % (prot, "+".join(ops) or "-")
+
+    def present_guard(prot, ops):
         prots = [prot, *re.findall(r"\((PAGE_\w+)\)", "".join(ops))]
-        items.append(Item("present_pte", key, e,
-                          guard=" && ".join(ifdef(x) for x in dict.fromkeys(prots)),
-                          inputs={"pfn": P, "prot": prot, "ops": ops}))
-    for pfn in [P, PFN, 0, 0xFFFFFFFFF]:
-        items.append(Item("protnone_pte", "protnone_pte/pfn%#x" % pfn,
-                          "pte_val(pfn_pte(%#x, PAGE_NONE))" % pfn,
-                          inputs={"pfn": pfn}))
-    for v in [0x0, 0xFFFFFFFFFFFFFFFF, 0x00E8000123456F43, 0x0000000123456FC3,
-              0x00000000048D15CF, 0x80000000048D15CF, 0x0000000001234180,
-              0x0400000000200F00, 0x7000000123456F43]:
-        items.append(Item("pte_pfn", "pte_pfn/%s" % h64(v),
-                          "pte_pfn(__pte(%s))" % h64(v), inputs={"pte": h64(v)},
-                          c_expr="pte_pfn(__pte(%sULL))" % h64(v)))
+        return " && ".join(common.ifdef(x) for x in dict.fromkeys(prots))
+    items += common.present_items(has, present, present_guard)
+    items += common.pte_pfn_items([
+        0x0, 0xFFFFFFFFFFFFFFFF, 0x00E8000123456F43, 0x0000000123456FC3,
+        0x00000000048D15CF, 0x80000000048D15CF, 0x0000000001234180,
+        0x0400000000200F00, 0x7000000123456F43])
 
     # ---- PMDs / PUDs -------------------------------------------------------
     pmds = [
@@ -532,22 +362,13 @@ def build_catalogue(arch, tree):
         ("swp_entry_to_pmd(swp_entry(1, 0x1234))", ["swp_entry(1, 0x1234)", "swp_entry_to_pmd"], "swp_entry_to_pmd"),
         ("swp_entry_to_pmd(make_writable_migration_entry(0x1ad000))", ["make_writable_migration_entry(0x1ad000)", "swp_entry_to_pmd"], "swp_entry_to_pmd"),
     ]
-    pmd_items = {}
+    pmd_keys = []
     for e, ops, need in pmds:
         if need and not has(need):
             continue
-        guard = None
-        if "migration" in e:
-            guard = "defined(CONFIG_MIGRATION) && defined(CONFIG_ARCH_ENABLE_THP_MIGRATION)"
-        elif "swp_entry_to_pmd" in e:
-            guard = "defined(CONFIG_ARCH_ENABLE_THP_MIGRATION)"
-        key = "pmd/%s" % e.replace(" ", "")
-        pmd_items[key] = (e, guard)
-        items.append(Item("pmd", key, "pmd_val(%s)" % e, guard=guard,
-                          inputs={"pfn": 0x200, "ops": ops}))
-        items.append(Item("pmd", "pmd_pfn/%s" % e.replace(" ", ""),
-                          "pmd_pfn(%s)" % e, guard=guard,
-                          inputs={"ops": ops, "result": "pmd_pfn"}))
+        pmd_keys.append("pmd/%s" % e.replace(" ", ""))
+        items += common.pmd_items(e, common.pmd_guard(e), {"pfn": 0x200, "ops": ops},
+                           {"ops": ops})
     puds = [("pfn_pud(0x40000, PAGE_KERNEL)", None),
             ("pud_mkhuge(pfn_pud(0x40000, PAGE_KERNEL))", "pud_mkhuge"),
             ("pfn_pud(0x40000, PAGE_SHARED)", None)]
@@ -601,12 +422,7 @@ def build_catalogue(arch, tree):
         for pred in preds:
             if not has(pred):
                 continue
-            for v in raws:
-                e = "!!%s(__%s(%s))" % (pred, kind_key, h64(v))
-                items.append(Item("predicate", "predicate/%s/%s" % (pred, h64(v)),
-                                  e, inputs={"pred": pred, kind_key: h64(v)},
-                                  result="bool",
-                                  c_expr=e.replace(h64(v), h64(v) + "ULL")))
+            items.extend(common.raw_predicate(pred, kind_key, v) for v in raws)
             for key in deriveds:
                 src = item_for(key)
                 if src is None:
@@ -621,7 +437,7 @@ def build_catalogue(arch, tree):
                 items.append(it)
 
     pred_items(PTE_PREDS, PRED_PTES[arch], derived_ptes, "pte")
-    pred_items(PMD_PREDS, PRED_PMDS[arch], list(pmd_items), "pmd")
+    pred_items(PMD_PREDS, PRED_PMDS[arch], pmd_keys, "pmd")
     return items
 
 
@@ -640,12 +456,9 @@ def configure(tree, build, arch, log):
     os.makedirs(build, exist_ok=True)
     kmake(tree, build, arch, "defconfig", log=log)
     want = {**{k: "y" for k in _GENERIC_ON}, **a["set"]}
-    args = ["scripts/config", "--file", os.path.join(build, ".config")]
-    for opt, val in want.items():
-        args += ["-e" if val == "y" else "-d", opt]
-    run(args, cwd=tree, log=log)
+    common.set_options(tree, build, want, log)
     kmake(tree, build, arch, "olddefconfig", log=log)
-    cfg = read_config(os.path.join(build, ".config"))
+    cfg = common.read_config(os.path.join(build, ".config"))
     bad = {k: cfg.get(k, "n") for k in _GENERIC_REQUIRED + a["required"]
            if cfg.get(k, "n") != "y"}
     bad.update({k: cfg.get(k, "n") for k, v in a["set"].items()
@@ -656,35 +469,6 @@ def configure(tree, build, arch, log):
     kmake(tree, build, arch, "modules_prepare", log=log,
           extra=["-j%d" % (os.cpu_count() or 2)])
     return cfg, want, unavailable
-
-
-def write_vec_c(items, moddir, no_compile=()):
-    fns = []
-    n = 0
-    for it in items:
-        exprs = [("fn", it.c_expr)] + ([("fn2", it.c_expr2)] if it.c_expr2 else [])
-        for attr, ce in exprs:
-            name = "dv_%04d" % n
-            n += 1
-            setattr(it, attr, name)
-            body = ["u64 %s(void);" % name,
-                    "noinline u64 %s(void)" % name,
-                    "{",
-                    "\treturn (u64)(%s);" % ce,
-                    "}"]
-            if it.guard:
-                body = ["#if %s" % it.guard, *body, "#endif"]
-            if name in no_compile:
-                body = ["#if 0 /* does not compile in this tree */", *body,
-                        "#endif"]
-            fns.append("/* %s */\n%s\n" % (it.key.replace("*/", "* /"),
-                                           "\n".join(body)))
-    with open(os.path.join(HERE, "vec_cross_template.c")) as fh:
-        tpl = fh.read()
-    with open(os.path.join(moddir, "vec.c"), "w") as fh:
-        fh.write(tpl.replace("/* @@VECTOR_FUNCTIONS@@ */", "\n".join(fns)))
-    with open(os.path.join(moddir, "Kbuild"), "w") as fh:
-        fh.write("obj-m := vec.o\n")
 
 
 def read_symtab(readelf, vec_o):
@@ -893,8 +677,6 @@ def folded_immediate(arch, insns):
 
 
 def write_harness(arch, items, undefined, path, skip):
-    with open(os.path.join(HERE, "harness_cross_template.c")) as fh:
-        tpl = fh.read()
     known = KNOWN_RUNTIME[arch]
     rs = ["unsigned char %s[65536] __attribute__((aligned(4096)));" % s
           for s in sorted(undefined)]
@@ -908,32 +690,18 @@ def write_harness(arch, items, undefined, path, skip):
                 ap.append("\t\t{ %s v = %d; dv_store(%s, &v, sizeof(v)); }"
                           % (ct, vals[s], s))
         ap.append("\t}")
-    ext, tab = [], []
-    for it in items:
-        for fn in (it.fn, it.fn2):
-            if fn and fn not in skip:
-                ext.append("extern u64 %s(void) __attribute__((weak));" % fn)
-                tab.append('\t{ "%s", %s },' % (fn, fn))
-    src = tpl.replace("/* @@RUNTIME_SYMBOLS@@ */", "\n".join(rs))
-    src = src.replace("/* @@EXTERNS@@ */", "\n".join(ext))
-    src = src.replace("/* @@TABLE@@ */", "\n".join(tab))
-    src = src.replace("/* @@PROFILES@@ */", "\n".join(
-        '\t"%s",' % n for n, _ in PROFILES[arch]))
-    src = src.replace("/* @@APPLY_PROFILE@@ */", "\n".join(ap))
-    with open(path, "w") as fh:
-        fh.write(src)
+    common.write_harness_c("harness_cross_template.c", path, items, skip, {
+        "RUNTIME_SYMBOLS": "\n".join(rs),
+        "PROFILES": "\n".join('\t"%s",' % n for n, _ in PROFILES[arch]),
+        "APPLY_PROFILE": "\n".join(ap)})
 
 
 def main():
     t0 = time.time()
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--arch", required=True, choices=sorted(ARCHES))
-    ap.add_argument("--tree", required=True, help="unpacked kernel source tree")
     ap.add_argument("--config", default="defconfig", choices=["defconfig"])
-    ap.add_argument("--work", default="/tmp/vectors-work")
-    ap.add_argument("--out", default=os.path.join(
-        HERE, "..", "..", "tests", "data", "kernel_vectors"))
-    ap.add_argument("--tree-label", default=None)
+    common.add_common_args(ap)
     args = ap.parse_args()
     arch = args.arch
     A = ARCHES[arch]
@@ -941,13 +709,7 @@ def main():
     tree = os.path.abspath(args.tree)
     kver = run(["make", "-s", "kernelversion"], cwd=tree).strip()
     tag = "%s-%s-%s" % (A["label"], kver, args.config)
-    work = os.path.abspath(args.work)
-    build = os.path.join(work, "build-" + tag)
-    moddir = os.path.join(work, "mod-" + tag)
-    log = os.path.join(work, "log-" + tag + ".txt")
-    if os.path.exists(moddir):
-        shutil.rmtree(moddir)
-    os.makedirs(moddir)
+    build, moddir, log = common.work_dirs(os.path.abspath(args.work), tag)
 
     cfg, want, unavailable = configure(tree, build, arch, log)
     items = build_catalogue(arch, tree)
@@ -956,7 +718,7 @@ def main():
     dropped = {}
     no_compile = set()
     while True:
-        write_vec_c(items, moddir, no_compile)
+        common.write_vec_c(items, moddir, "vec_cross_template.c", no_compile)
         r = subprocess.run(["make", "-s", "-C", build, "ARCH=" + A["karch"],
                             "CROSS_COMPILE=" + A["cross"], "M=" + moddir,
                             "vec.o"], text=True, stdout=subprocess.PIPE,
@@ -1021,33 +783,18 @@ def main():
             if bad in (it.fn, it.fn2):
                 dropped[it.key] = ("terminated the harness (rc %d; e.g. BUG() "
                                    "or trap)" % r.returncode)
-    results = {}
-    for ln in lines:
-        parts = ln.split()
-        if len(parts) == 3 and not ln.startswith("S "):
-            results.setdefault(parts[1], {})[parts[0]] = int(parts[2], 16)
+    results = common.parse_run(lines)
 
     profiles = PROFILES[arch]
-    consts, rt_consts, vectors = {}, {}, []
-    stats = {"functions_folded_to_constants": 0, "folded_immediates_checked": 0,
-             "functions_reading_runtime_state": 0,
-             "functions_with_unpatched_sites": 0}
-    runtime_deps = {}
+    stats = dict(common.new_stats(), functions_with_unpatched_sites=0)
 
     def value_of(fn):
         vals = results[fn]
         deps = set(funcs[fn]["syms"]) - HARNESS_DEFINED | {"patch_site:" + k
                                          for k in sites.get(fn, ())}
         if not deps:
-            stats["functions_folded_to_constants"] += 1
-            if len(set(vals.values())) != 1:
-                raise SystemExit("%s: no runtime deps but values differ" % fn)
-            imm = folded_immediate(arch, funcs[fn]["insns"])
-            if imm is not None:
-                if imm != vals["default"]:
-                    raise SystemExit("%s: immediate %#x != run %#x"
-                                     % (fn, imm, vals["default"]))
-                stats["folded_immediates_checked"] += 1
+            common.check_folded(fn, vals,
+                         lambda: folded_immediate(arch, funcs[fn]["insns"]), stats)
         else:
             if funcs[fn]["syms"]:
                 stats["functions_reading_runtime_state"] += 1
@@ -1057,43 +804,10 @@ def main():
 
     present = [it for it in items if it.fn in results and it.key not in dropped
                and (it.fn2 is None or it.fn2 in results)]
-    for it in present:
-        if it.kind != "const":
-            continue
-        v, vals, deps = value_of(it.fn)
-        consts[it.key] = v
-        if deps:
-            rt_consts[it.key] = {"depends_on": sorted(deps),
-                                 **{p: vals[p] for p, _ in profiles}}
+    consts, rt_consts, vectors, runtime_deps = common.collect(
+        present, value_of, profiles,
+        lambda pname, pvals: dict(pvals, profile=pname))
     out_by_id = {}
-    for it in present:
-        if it.kind == "const":
-            continue
-        if it.post:
-            it.post(it, consts)
-        v, vals, deps = value_of(it.fn)
-        if it.kind == "swp_decode":
-            _v2, vals2, deps2 = value_of(it.fn2)
-            deps |= deps2
-            vals = {p: {"type": vals[p], "offset": vals2[p]} for p in vals}
-            fmt = lambda x: x  # noqa: E731
-        elif it.result == "bool":
-            fmt = lambda x: int(x)  # noqa: E731
-        else:
-            fmt = h64
-        inputs = dict(it.inputs)
-        base = {"id": it.key, "kind": it.kind, "expr": it.expr}
-        if deps:
-            runtime_deps[it.key] = sorted(deps)
-            for pname, pvals in profiles:
-                if pname != "default" and vals[pname] == vals["default"]:
-                    continue
-                vid = it.key if pname == "default" else it.key + "@" + pname
-                vectors.append(dict(base, id=vid, value=fmt(vals[pname]),
-                                    inputs=dict(inputs, runtime=dict(
-                                        pvals, profile=pname))))
-        else:
-            vectors.append(dict(base, value=fmt(vals["default"]), inputs=inputs))
     # predicates on derived values: record the operand value
     for v in vectors:
         out_by_id.setdefault(v["id"], v)
@@ -1125,7 +839,7 @@ def main():
         uniq.append(v)
     vectors = uniq
 
-    label, pkg = debian_label(tree, kver)
+    label, pkg = common.debian_label(tree, kver)
     conf = {"CONFIG_" + k: cfg.get(k, "n")
             for k in RECORDED_OPTIONS + A["recorded"] + list(want)}
     cc = run([A["cross"] + "gcc", "--version"]).splitlines()[0]
@@ -1195,14 +909,8 @@ def main():
             "pte_mksoft_dirty": "HAVE_ARCH_SOFT_DIRTY"}
     prov["generic_fallback_helpers"] = sorted(
         f for f, opt in gate.items()
-        if not tree_has(tree, f, ahdrs) or (opt and cfg.get(opt, "n") != "y"))
-    if pkg:
-        prov["debian_package"] = pkg
-    doc = {"provenance": prov, "constants": consts, "vectors": vectors}
-    os.makedirs(args.out, exist_ok=True)
-    dest = os.path.join(args.out, "%s.json" % tag)
-    with open(dest, "w") as fh:
-        fh.write(dump_json(doc))
+        if not common.tree_has(tree, f, ahdrs) or (opt and cfg.get(opt, "n") != "y"))
+    dest = common.write_doc(args.out, "%s.json" % tag, prov, pkg, consts, vectors)
     print("wrote %s: %d constants, %d vectors (%d dropped) in %ds"
           % (dest, len(consts), len(vectors), len(dropped), time.time() - t0))
 

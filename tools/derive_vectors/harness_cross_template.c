@@ -15,33 +15,35 @@
 typedef unsigned long long u64;
 typedef unsigned long size_t;
 
+/* The syscall instruction and its registers (number, arguments/result). */
 #if defined(__aarch64__)
-static long dv_syscall3(long nr, long a, long b, long c)
-{
-	register long x8 __asm__("x8") = nr;
-	register long x0 __asm__("x0") = a;
-	register long x1 __asm__("x1") = b;
-	register long x2 __asm__("x2") = c;
-	__asm__ volatile("svc #0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2) : "memory");
-	return x0;
-}
-#define DV_NR_WRITE 64
-#define DV_NR_EXIT_GROUP 94
+#define DV_SYSCALL_INSN "svc #0"
+#define DV_REG_NR "x8"
+#define DV_REG_A0 "x0"
+#define DV_REG_A1 "x1"
+#define DV_REG_A2 "x2"
 #elif defined(__riscv)
-static long dv_syscall3(long nr, long a, long b, long c)
-{
-	register long a7 __asm__("a7") = nr;
-	register long a0 __asm__("a0") = a;
-	register long a1 __asm__("a1") = b;
-	register long a2 __asm__("a2") = c;
-	__asm__ volatile("ecall" : "+r"(a0) : "r"(a7), "r"(a1), "r"(a2) : "memory");
-	return a0;
-}
-#define DV_NR_WRITE 64
-#define DV_NR_EXIT_GROUP 94
+#define DV_SYSCALL_INSN "ecall"
+#define DV_REG_NR "a7"
+#define DV_REG_A0 "a0"
+#define DV_REG_A1 "a1"
+#define DV_REG_A2 "a2"
 #else
 #error "unsupported target"
 #endif
+/* the asm-generic numbers, used by both */
+#define DV_NR_WRITE 64
+#define DV_NR_EXIT_GROUP 94
+
+static long dv_syscall3(long nr, long a, long b, long c)
+{
+	register long r_nr __asm__(DV_REG_NR) = nr;
+	register long r_a0 __asm__(DV_REG_A0) = a;
+	register long r_a1 __asm__(DV_REG_A1) = b;
+	register long r_a2 __asm__(DV_REG_A2) = c;
+	__asm__ volatile(DV_SYSCALL_INSN : "+r"(r_a0) : "r"(r_nr), "r"(r_a1), "r"(r_a2) : "memory");
+	return r_a0;
+}
 
 /* The compiler may emit calls to these for struct copies / zeroing. */
 void *memcpy(void *d, const void *s, size_t n);
