@@ -99,12 +99,16 @@ def pagemap_cmd(file: str | None, pid: int | None, range_: str | None, vma: tupl
         stats = pm.Stats()
         progress = term.Progress(run.source.total)
         stack.callback(progress.close)
-        pm.tune_allocator()  # process-wide malloc settings: the command's to make, before the pipeline runs
-        records = pm.batches(run.source, rules, run.zeroed_rule, run.groups, run.kpf, stats, progress.update)
         picture = _Picture(rules, run.zeroed_rule, run.page_size) if svg or html else None
-        if picture is not None:
-            records = picture.tee(records)
-        _write(fmt, records, run, rules, kpageflags, runs, color, ascii_only, progress)
+        if _plain(run, fmt, picture is not None):  # a small --pid read: no numpy to load
+            _write_plain(fmt, pm.plain_records(run.source, rules, run.zeroed_rule, stats), run, rules, color,
+                         ascii_only, progress)
+        else:
+            pm.tune_allocator()  # process-wide malloc settings: the command's to make, before the pipeline runs
+            records = pm.batches(run.source, rules, run.zeroed_rule, run.groups, run.kpf, stats, progress.update)
+            if picture is not None:
+                records = picture.tee(records)
+            _write(fmt, records, run, rules, kpageflags, runs, color, ascii_only, progress)
     if picture is not None:
         title = f"process {pid}" if pid is not None else (file or "standard input")
         picture.write(run.vmas, f"ptetool pagemap: {title}", run.lo_hi, svg, html)
@@ -112,6 +116,30 @@ def pagemap_cmd(file: str | None, pid: int | None, range_: str | None, vma: tupl
         exited = run.source.exited
         term.out(f"partial: process {pid} exited at {exited[0]:#x} after {exited[1]} records")
     _notes(run.source, stats, run.zeroed_rule, pid is not None, fmt, rules, arch)
+
+
+def _plain(run: Any, fmt: str, picture: bool) -> bool:
+    """Whether to decode one record at a time: a live read of few records, in a per-record format."""
+    from ptetool import pagemap as pm
+
+    total = getattr(run.source, "total", None)
+    return (isinstance(run.source, pm.PidSource) and total is not None and total <= pm.PLAIN_LIMIT
+            and fmt in ("ndjson", "json", "csv", "table") and not run.groups and run.kpf is None and not picture)
+
+
+def _write_plain(fmt: str, records: Iterator[Any], run: Any, rules: Any, color: str, ascii_only: bool,
+                 progress: term.Progress) -> None:
+    from ptetool import pagemap as pm
+
+    if fmt == "table":
+        rows = (_row(r.index, r.vaddr, r.entry, run.vmas, r.vma_id, None) for r in records)
+        _table(rows, run.source.labelled, False, color, ascii_only, progress)
+        return
+    writer = pm.LineWriter(fmt, rules, run.vmas, run.source.labelled, run.zeroed_rule, term.write_pieces)
+    writer.start()
+    writer.write_records(records)
+    writer.finish()
+    progress.close()
 
 
 def _write(fmt: str, records: Iterator[Any], run: Any, rules: Any, kpageflags: bool, runs: bool, color: str,
@@ -130,8 +158,8 @@ def _write(fmt: str, records: Iterator[Any], run: Any, rules: Any, kpageflags: b
         _summary(records, rules, run.vmas, run.zeroed_rule, run.page_size, runs, color, ascii_only, progress,
                  run.lo_hi)
     else:
-        _table(records, rules, run.vmas, run.source.labelled, run.zeroed_rule, kpageflags, color, ascii_only,
-               progress)
+        _table(_batch_rows(records, rules, run.vmas, run.zeroed_rule), run.source.labelled, kpageflags, color,
+               ascii_only, progress)
     progress.close()
 
 
@@ -196,37 +224,50 @@ def _summary(records: Iterator[Any], rules: Any, vmas: Any, zeroed_rule: bool, p
         term.out("\n".join(views.summary_text(summary, rules, vmas, clip)))
 
 
-def _table(records: Iterator[Any], rules: Any, vmas: Any, labelled: bool, zeroed_rule: bool, with_kpf: bool,
-           color: str, ascii_only: bool, progress: term.Progress) -> None:
+def _batch_rows(records: Iterator[Any], rules: Any, vmas: Any, zeroed_rule: bool) -> Iterator[Any]:
+    """The table's rows of decoded batches (a value's decode is kept: a run repeats it)."""
+    from ptetool import pagemap as pm
+
+    cache: dict[int, pm.Entry] = {}
+    for batch in records:
+        vaddrs = batch.vaddrs().tolist()
+        kpf = batch.kpf.tolist() if batch.kpf is not None else None
+        ids = batch.vma.tolist() if batch.vma is not None else None
+        for i, (value, index) in enumerate(zip(batch.raw.tolist(), batch.index.tolist(), strict=True)):
+            entry = cache.get(value)
+            if entry is None:
+                if len(cache) > 4096:
+                    cache.clear()
+                entry = cache[value] = pm.decode_record(value, rules, zeroed_rule)
+            yield _row(index, vaddrs[i], entry, vmas, ids[i] if ids is not None else -1,
+                       kpf[i] if kpf is not None else None)
+
+
+def _row(index: int, vaddr: int, entry: Any, vmas: Any, vma_id: int, kpf: int | None) -> Any:
     from ptetool import pagemap as pm
     from ptetool.render import pagemap_views as views
 
+    vma = vmas[vma_id] if vmas is not None and vma_id >= 0 else None
+    names = pm.kpf_names(kpf) if kpf is not None and kpf != pm.KPF_MISSING else None
+    return views.Row(index, vaddr, entry, vma, names)
+
+
+def _table(rows: Iterator[Any], labelled: bool, with_kpf: bool, color: str, ascii_only: bool,
+           progress: term.Progress) -> None:
+    from ptetool.render import pagemap_views as views
+
     use_color = term.wants_color(color)
-    cache: dict[int, pm.Entry] = {}
     with term.pager() as stream:
         console = term.stream_console(use_color, file=stream, width=None if term.stdout_is_terminal() else 200)
         width = console.width
         header = True
         block: list[views.Row] = []
-        for batch in records:
-            vaddrs = batch.vaddrs().tolist()
-            kpf = batch.kpf.tolist() if batch.kpf is not None else None
-            ids = batch.vma.tolist() if batch.vma is not None else None
-            for i, (value, index) in enumerate(zip(batch.raw.tolist(), batch.index.tolist(), strict=True)):
-                vma = vmas[ids[i]] if vmas is not None and ids is not None and ids[i] >= 0 else None
-                entry = cache.get(value)
-                if entry is None:
-                    if len(cache) > 4096:
-                        cache.clear()
-                    entry = cache[value] = pm.decode_record(value, rules, zeroed_rule)
-                names = None
-                if kpf is not None and kpf[i] != pm.KPF_MISSING:
-                    names = pm.kpf_names(kpf[i])
-                block.append(views.Row(index, vaddrs[i], entry, vma, names))
-                if len(block) >= TABLE_BLOCK:
-                    console.print(views.record_table(block, header, labelled, with_kpf, ascii_only, width),
-                                  soft_wrap=True)
-                    header, block = False, []
+        for row in rows:
+            block.append(row)
+            if len(block) >= TABLE_BLOCK:
+                console.print(views.record_table(block, header, labelled, with_kpf, ascii_only, width),
+                              soft_wrap=True)
+                header, block = False, []
         if block or header:
             console.print(views.record_table(block, header, labelled, with_kpf, ascii_only, width), soft_wrap=True)
         progress.close()

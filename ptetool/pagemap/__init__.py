@@ -23,7 +23,8 @@ The modules, each depending only on those above it:
 - :mod:`.chunks`: the numpy keys and tables, and :class:`Batch`;
 - :mod:`.pipeline`: --filter, and source to decoded, filtered batches;
 - :mod:`.writers`: CSV, NDJSON and JSON lines (and the JSON record of one :class:`Entry`);
-- :mod:`.summary`: counts and runs.
+- :mod:`.summary`: counts and runs;
+- :mod:`.plain`: small reads decoded one record at a time, without numpy.
 
 The package is pure: no click, no rich, nothing printed (output goes to a ``sink`` the caller
 passes), no process-wide setting changed (the command calls :func:`tune_allocator`). numpy is
@@ -114,6 +115,7 @@ from ptetool.pagemap.pipeline import (
     read_ahead,
     tune_allocator,
 )
+from ptetool.pagemap.plain import PLAIN_LIMIT, Record, plain_records
 from ptetool.pagemap.session import Opened, Request, open_source
 from ptetool.pagemap.sources import (
     CHUNK_RECORDS,
@@ -171,6 +173,7 @@ __all__ = [
     "OTHER_MASK",
     "PAGEMAP",
     "PFN_KEYS",
+    "PLAIN_LIMIT",
     "PM_PFRAME_BITS",
     "PM_PFRAME_MASK",
     "PRESENT",
@@ -197,6 +200,7 @@ __all__ = [
     "Piece",
     "Problem",
     "ProcState",
+    "Record",
     "Request",
     "Rules",
     "Run",
@@ -228,6 +232,7 @@ __all__ = [
     "parse_maps",
     "parse_range",
     "pfn_layout",
+    "plain_records",
     "proc_state",
     "read_ahead",
     "read_proc_maps",

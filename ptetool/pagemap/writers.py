@@ -7,7 +7,7 @@ import io
 import itertools
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, cast
@@ -456,6 +456,19 @@ class LineWriter:
             pieces[0] = pieces[0][len(self._sep()):]
         self.first = False
         self.sink(pieces, None)
+
+    def write_records(self, records: Iterable[Any]) -> None:
+        """Lines of records decoded one by one (:mod:`.plain`), exactly as :meth:`feed` lays them out."""
+        pieces: list[bytes] = []
+        for r in records:
+            text = self.line(r.entry, r.index, r.vaddr, r.vma_id, None, full_model=self.first and self.fmt != "csv")
+            pieces.append((("" if self.first else self._sep()) + text).encode())
+            self.first = False
+            if len(pieces) >= self.PER_WRITE:
+                self.sink(pieces, None)
+                pieces = []
+        if pieces:
+            self.sink(pieces, None)
 
     def _slow_line(self, batch: Batch, r: int) -> bytes:
         index = int(batch.index[r])

@@ -286,3 +286,38 @@ def test_hidden_markers_are_not_summarised_as_swap(child: ms.Child) -> None:
     total = next(line.split() for line in lines if line.startswith("total"))
     assert dict(zip(header[2:-1], map(int, total[1:]), strict=False))["hidden"] == st["pages"]
     assert any(line.startswith(f"hidden: {st['pages']} swap-format pages") for line in lines)
+
+
+@pytest.mark.parametrize("fmt", ["ndjson", "json", "csv", "table"])
+def test_small_reads_decoded_one_by_one_equal_the_bulk_path(child: ms.Child, fmt: str) -> None:
+    """Below PLAIN_LIMIT records a --pid read skips numpy (ptetool.pagemap.plain): same output."""
+    from unittest.mock import patch
+
+    import ptetool.pagemap as pm
+
+    compared = 0
+    for name in STATES:
+        if name not in child.states:
+            continue
+        st = child.states[name]
+        lo, hi = st["addr"], st["addr"] + st["pages"] * ms.PAGE_SIZE
+        args = ("pagemap", "--pid", str(child.pid), "--range", f"{lo:x}-{hi:x}", "--format", fmt)
+        plain = run(*args)
+        with patch.object(pm, "PLAIN_LIMIT", -1):  # every read takes the numpy path
+            bulk = run(*args)
+        assert plain.exit_code == bulk.exit_code == 0, (plain.stderr, bulk.stderr)
+        assert (plain.stdout, plain.stderr) == (bulk.stdout, bulk.stderr), name
+        compared += 1
+    assert compared >= 5
+
+
+def test_a_small_read_loads_no_numpy(child: ms.Child) -> None:
+    st = state(child, "anon")
+    lo = st["addr"]
+    code = ("import sys\nfrom ptetool.cli import cli\n"
+            f"cli.main(args=['pagemap', '--pid', '{child.pid}', '--range', '{lo:x}-{lo + ms.PAGE_SIZE:x}',"
+            " '--format', 'ndjson'],"
+            " prog_name='ptetool', standalone_mode=False)\n"
+            "sys.stderr.write('numpy loaded' if 'numpy' in sys.modules else 'no numpy')\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stderr.endswith("no numpy") and json.loads(out.stdout.splitlines()[0])["class"] == "present"
