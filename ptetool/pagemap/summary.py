@@ -146,12 +146,15 @@ class SummaryBuilder:
         zeroed = np.bincount(local, weights=lengths * (tables.zeroed[safe] * pfn_key), minlength=nv)
         other = np.bincount(local, weights=lengths * (tables.other[safe] * pfn_key), minlength=nv)
         assumed: Any = np.zeros((nv, len(CLASSES)))
-        if len(batch.swap_idx):
-            swap_local = local[np.searchsorted(starts, batch.swap_idx, side="right") - 1]
-            zeroed += np.bincount(swap_local, weights=(batch.swap_pm & np.uint32(ZEROED_MASK)) != 0, minlength=nv)
-            other += np.bincount(swap_local, weights=(batch.swap_pm & np.uint32(OTHER_MASK)) != 0, minlength=nv)
-            assumed = np.bincount(swap_local * len(CLASSES) + batch.cls[batch.swap_idx],
-                                  weights=(batch.swap_pm & np.uint32(ASSUMED_MASK)) != 0,
+        # only swap-shaped records with a problem count here (usually none: skip the per-record work)
+        flagged = np.flatnonzero(batch.swap_pm & np.uint32(ZEROED_MASK | OTHER_MASK | ASSUMED_MASK))
+        if len(flagged):
+            swap_idx, swap_pm = batch.swap_idx[flagged], batch.swap_pm[flagged]
+            swap_local = local[np.searchsorted(starts, swap_idx, side="right") - 1]
+            zeroed += np.bincount(swap_local, weights=(swap_pm & np.uint32(ZEROED_MASK)) != 0, minlength=nv)
+            other += np.bincount(swap_local, weights=(swap_pm & np.uint32(OTHER_MASK)) != 0, minlength=nv)
+            assumed = np.bincount(swap_local * len(CLASSES) + batch.cls[swap_idx],
+                                  weights=(swap_pm & np.uint32(ASSUMED_MASK)) != 0,
                                   minlength=nv * len(CLASSES)).reshape(nv, len(CLASSES))
         rows = zip(vmas.tolist(), pages.astype(np.int64).tolist(), by_class.astype(np.int64).tolist(),
                    by_flags.astype(np.int64).tolist(), zeroed.astype(np.int64).tolist(),
