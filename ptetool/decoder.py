@@ -89,6 +89,11 @@ def arch_module(arch: str) -> ModuleType:
         raise UsageError(f"--arch {arch!r}: choose from {', '.join(ARCHES)}") from None
 
 
+def phys_width(arch: str, model: Model) -> int:
+    """Physical address bits a frame may use: x86_64's CPU width (or --phys-bits), else MAX_PHYSMEM_BITS."""
+    return model.phys_bits if arch == "x86_64" else int(arch_module(arch).swp_pfn_bits(model)) + 12
+
+
 def check_value(value: int) -> None:
     if not 0 <= value <= ENTRY_MASK:
         raise UsageError(f"{value:#x} does not fit in 64 bits")
@@ -165,8 +170,7 @@ def _problems(
 ) -> list[str]:
     problems = [_set_bits_problem(f, value) for f in lay.owners[::-1] if f.zero_expected and f.extract(value)]
     problems += arch_module(arch).form_problems(value, form, level, model)
-    # x86_64: the CPU's address width (or --phys-bits); elsewhere the arch's MAX_PHYSMEM_BITS
-    width = model.phys_bits if arch == "x86_64" else arch_module(arch).swp_pfn_bits(model) + 12
+    width = phys_width(arch, model)
     if "pfn" in fields and fields["pfn"] >> (width - 12):
         problems.append(
             f"pfn {fields['pfn']:#x} lies beyond the {width}-bit physical address width"

@@ -278,3 +278,10 @@ def test_hardware_name_with_dt_alone_says_arm64() -> None:
     assert findings and findings[0].decoded is not None
     assert (findings[0].arch, findings[0].decoded.arch) == ("arm64", "arm64")
     assert "Hardware name" in dict(findings[0].sources)["arch"]
+
+
+def test_a_bad_pud_that_reads_as_a_valid_table_pointer_says_so() -> None:
+    """sophgo riscv 6.1: "bad pud 0000000201325801" has V set and no leaf bit, which pud_bad() accepts."""
+    bad = [f for f in scan_file("sophgo-riscv-6.1-rss-counter-bad-pud.log", Options()) if f.message == "bad_entry"]
+    assert bad and bad[0].decoded is not None and bad[0].decoded.layout.name == "riscv64 pud table"
+    assert any("valid table pointer, which riscv64's pud_bad() accepts" in h for h in bad[0].hints)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from ptetool.arch import x86_64
-from ptetool.decoder import SWAP_HEADER_OFFSET_LIMIT, Decoded, arch_module, decode
+from ptetool.decoder import SWAP_HEADER_OFFSET_LIMIT, Decoded, arch_module, decode, phys_width
 from ptetool.kernel import Model
 from ptetool.layout import ENTRY_BITS
 from ptetool.swaptypes import swap_types
@@ -40,8 +40,9 @@ def hints_for(d: Decoded, message: str, ram_end: tuple[int, int] | None = None) 
     and the line that says so."""
     hints: list[str] = []
     fields = d.field_values
-    if "pfn" in fields and fields["pfn"] >> (d.model.phys_bits - 12):
-        hints.append(f"likely corruption: pfn {fields['pfn']:#x} lies beyond the {d.model.phys_bits}-bit physical "
+    width = phys_width(d.arch, d.model)
+    if "pfn" in fields and fields["pfn"] >> (width - 12):
+        hints.append(f"likely corruption: pfn {fields['pfn']:#x} lies beyond the {width}-bit physical "
                      "address width, so no RAM can be behind it")
     elif ram_end is not None and d.cls == "present" and fields.get("pfn", 0) >= ram_end[0]:
         special = " (the entry is special, so a device mapping is plausible)" if fields.get("special") else ""
@@ -61,6 +62,9 @@ def hints_for(d: Decoded, message: str, ram_end: tuple[int, int] | None = None) 
         elif message in ("bad_swap_entry", "bad_page_map"):
             hints.append(f"possible: swap type {d.swap.type} was not an active swap area at the time "
                          "(swapoff, or a stale entry), or the offset is past that area's end")
+    if message == "bad_entry" and d.arch in ("arm64", "riscv64") and d.layout.name.endswith(" table"):
+        hints.append(f"the printed value is a valid table pointer, which {d.arch}'s {d.level}_bad() accepts: the "
+                     "entry likely changed between the check and the print (a race, or memory being overwritten)")
     if fields.get("dirty") and fields.get("saved_dirty") and d.model.version >= x86_64.SHADOW_STACK:
         hints.append("a combination the kernel never writes: dirty and saved_dirty both set (6.6 on, the kernel "
                      "moves one into the other)")
