@@ -8,10 +8,11 @@ oddities the kernel ignores become ``problems``, never a different class.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cache
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ptetool.arch import arm64, generic, riscv64, x86_64
+from ptetool.arch import x86_64
 from ptetool.arch.common import offset_used_bits
 from ptetool.errors import UsageError
 from ptetool.kernel import Model
@@ -22,7 +23,8 @@ from ptetool.swaptypes import CLASS_OF_TYPE, SwapInfo, marker_bits, swap_types
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
-ARCHES: dict[str, ModuleType] = {"x86_64": x86_64, "arm64": arm64, "riscv64": riscv64, "generic": generic}
+# Each arch's module, imported on first use: a decode on one arch loads no other.
+ARCHES: dict[str, str] = {name: f"ptetool.arch.{name}" for name in ("x86_64", "arm64", "riscv64", "generic")}
 ARCH_ALIASES = {"aarch64": "arm64", "amd64": "x86_64"}
 LEVELS = ("pte", "pmd", "pud", "p4d", "pgd")
 CLASSES = (
@@ -82,11 +84,13 @@ class Decoded(Reading):
         return decode_view(self)
 
 
+@cache
 def arch_module(arch: str) -> ModuleType:
-    try:
-        return ARCHES[arch]
-    except KeyError:
-        raise UsageError(f"--arch {arch!r}: choose from {', '.join(ARCHES)}") from None
+    if arch not in ARCHES:
+        raise UsageError(f"--arch {arch!r}: choose from {', '.join(ARCHES)}")
+    import importlib
+
+    return importlib.import_module(ARCHES[arch])
 
 
 def phys_width(arch: str, model: Model) -> int:
