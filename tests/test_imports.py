@@ -50,3 +50,11 @@ def test_the_diagram_draws_its_tables_without_rich_table() -> None:
     loaded = set(json.loads(out))
     assert "ptetool.render.grid" in loaded
     assert not loaded & {"rich.table", "fractions", "decimal"}, sorted(loaded)
+
+
+def test_a_decode_loads_only_its_own_arch() -> None:
+    out = subprocess.run([sys.executable, "-c", PROBE.format(args=["decode", *PINNED, "--format", "json", "0x4"])],
+                         capture_output=True, text=True, check=True).stdout
+    loaded = set(json.loads(out))
+    assert "ptetool.arch.x86_64" in loaded
+    assert not loaded & {"ptetool.arch.arm64", "ptetool.arch.riscv64", "ptetool.arch.generic"}, sorted(loaded)
