@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import itertools
 import json
@@ -77,6 +76,8 @@ def csv_cells(entry: Entry, index: int | str, vaddr: int | str, vma: Vma | None,
 
 
 def csv_line(cells: Sequence[str]) -> str:
+    import csv  # only the CSV format needs it
+
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerow(cells)
     return buffer.getvalue()

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ptetool.decoder import Decoded, arch_module
-from ptetool.diff import Diff
 from ptetool.kernel import Model
 from ptetool.swaptypes import swap_types
 from ptetool.values import format_value
+
+if TYPE_CHECKING:
+    from ptetool.diff import Diff
 
 # Multi-bit fields worth naming on the brief line, in this order.
 _BRIEF_FIELDS = ("pfn", "pgoff", "pkey")

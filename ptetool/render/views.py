@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.style import Style
@@ -15,12 +16,14 @@ from rich.text import Text
 
 from ptetool.bits import bit_view, bits_of
 from ptetool.decoder import Decoded
-from ptetool.diff import Diff
 from ptetool.layout import Family, Field, Layout
 from ptetool.render.grid import Column, Grid
 from ptetool.render.text import describe_model, field_text
 from ptetool.swaptypes import marker_bits
 from ptetool.values import format_value
+
+if TYPE_CHECKING:
+    from ptetool.diff import Diff
 
 FAMILY_COLOR: dict[Family, str] = {
     Family.HW_FLAG: "cyan",
