@@ -61,24 +61,20 @@ def pte_none(value: int, model: Model) -> bool:
     return value == 0
 
 
-def _f(name: str, lsb: int, width: int, doc: str, source: Source, family: Family, **kw: object) -> Field:
-    return Field(name=name, lsb=lsb, width=width, doc=doc, source=source, family=family, **kw)  # type: ignore[arg-type]
-
-
 def _hw(name: str, bit: int, doc: str, source: Source = HWDEF_612) -> Field:
-    return _f(name, bit, 1, doc, source, Family.HW_FLAG)
+    return Field(name, bit, 1, doc, source, Family.HW_FLAG)
 
 
 def _sw(name: str, bit: int, doc: str, source: Source = PROT_612) -> Field:
-    return _f(name, bit, 1, doc, source, Family.SW_FLAG)
+    return Field(name, bit, 1, doc, source, Family.SW_FLAG)
 
 
 def _ign(name: str, lsb: int, width: int, doc: str, source: Source = HWDEF_612) -> Field:
-    return _f(name, lsb, width, doc, source, Family.IGNORED)
+    return Field(name, lsb, width, doc, source, Family.IGNORED)
 
 
 def _zero(name: str, lsb: int, width: int, doc: str, source: Source = PGTABLE_612) -> Field:
-    return _f(name, lsb, width, doc, source, Family.RESERVED, zero_expected=True)
+    return Field(name, lsb, width, doc, source, Family.RESERVED, zero_expected=True)
 
 
 def _uffd(model: Model) -> bool:
@@ -96,12 +92,12 @@ def _leaf_defs(level: str, invalid: bool, model: Model) -> tuple[FieldDef, ...]:
         (_hw("page" if level == "pte" else "table", BIT_TABLE,
              "PTE_TYPE_PAGE bit: 1 in a page descriptor" if level == "pte"
              else "PMD_TABLE_BIT: 0 in a block (huge) descriptor"), ALWAYS),
-        (_f("attrindx", 2, 3, "PTE_ATTRINDX: the MAIR memory-type index (MT_NORMAL, MT_DEVICE_nGnRE, ...)",
+        (Field("attrindx", 2, 3, "PTE_ATTRINDX: the MAIR memory-type index (MT_NORMAL, MT_DEVICE_nGnRE, ...)",
             HWDEF_612, Family.HW_FLAG), ALWAYS),
         (_ign("ns", 5, 1, "NS: a secure-state bit Linux never sets"), ALWAYS),
         (_hw("user", 6, "PTE_USER (AP[1]): EL0 may access"), ALWAYS),
         (_hw("rdonly", 7, "PTE_RDONLY (AP[2]): read-only to the hardware"), ALWAYS),
-        (_f("shared", 8, 2, "PTE_SHARED: SH[1:0], inner shareable (3)", HWDEF_612, Family.HW_FLAG), ALWAYS),
+        (Field("shared", 8, 2, "PTE_SHARED: SH[1:0], inner shareable (3)", HWDEF_612, Family.HW_FLAG), ALWAYS),
         (_hw("af", 10, "PTE_AF: the access flag (pte_young)"), ALWAYS),
     ]
     if invalid:
@@ -114,7 +110,7 @@ def _leaf_defs(level: str, invalid: bool, model: Model) -> tuple[FieldDef, ...]:
     if lsb > PAGE_SHIFT:
         defs.append((_zero(f"reserved_12_{lsb - 1}", 12, lsb - 12, "RES0 below a block's output address",
                            HWDEF_612), ALWAYS))
-    defs.append((_f("pfn", lsb, top - lsb, f"output address bits {lsb}-{top - 1} (PTE_ADDR_LOW), as a 4 KiB page "
+    defs.append((Field("pfn", lsb, top - lsb, f"output address bits {lsb}-{top - 1} (PTE_ADDR_LOW), as a 4 KiB page "
                     "frame number", HWDEF_612 if top == 50 else HWDEF_61, Family.FRAME,
                     value_shift=lsb - PAGE_SHIFT), ALWAYS))
     if top == 48:
@@ -152,7 +148,7 @@ def _leaf_defs(level: str, invalid: bool, model: Model) -> tuple[FieldDef, ...]:
     else:
         defs.append((_ign("softw59", 59, 1, "software bit"), ALWAYS))
     defs += [
-        (_f("po_index", 60, 3, "PTE_PO_IDX: the POE protection-overlay index (pkey)", PROT_612, Family.PKEY),
+        (Field("po_index", 60, 3, "PTE_PO_IDX: the POE protection-overlay index (pkey)", PROT_612, Family.PKEY),
          When(since=POE_SINCE)),
         (_ign("ignored_60_62", 60, 3, "ignored: no protection overlays before 6.12"), When(until=POE_SINCE)),
         (_ign("softw63", 63, 1, "software bit, unused by Linux"), ALWAYS),
@@ -166,7 +162,7 @@ def _table_defs(level: str, model: Model) -> tuple[FieldDef, ...]:
         (_hw("valid", BIT_VALID, "PMD_TYPE_TABLE bit 0: valid"), ALWAYS),
         (_hw("table", BIT_TABLE, "PMD_TABLE_BIT: 1, the entry points to the next-level table"), ALWAYS),
         (_ign("ignored_2_11", 2, 10, "ignored in a table descriptor"), ALWAYS),
-        (_f("pfn", 12, top - 12, "the next-level table's address, as a page frame number", HWDEF_612,
+        (Field("pfn", 12, top - 12, "the next-level table's address, as a page frame number", HWDEF_612,
             Family.FRAME), ALWAYS),
     ]
     if top == 48:
@@ -175,7 +171,7 @@ def _table_defs(level: str, model: Model) -> tuple[FieldDef, ...]:
         (_ign("ignored_50_58", 50, 9, "ignored in a table descriptor"), ALWAYS),
         (_hw("pxn_table", 59, "PXNTable: nothing below is executable at EL1"), ALWAYS),
         (_hw("uxn_table", 60, "UXNTable: nothing below is executable at EL0"), ALWAYS),
-        (_f("ap_table", 61, 2, "APTable: access limits for everything below", HWDEF_612, Family.HW_FLAG), ALWAYS),
+        (Field("ap_table", 61, 2, "APTable: access limits for everything below", HWDEF_612, Family.HW_FLAG), ALWAYS),
         (_hw("ns_table", 63, "NSTable: a secure-state bit Linux never sets"), ALWAYS),
     ]
     return tuple(defs)
@@ -187,29 +183,29 @@ _SWAP_DEFS: tuple[FieldDef, ...] = (
     (_zero("valid", 0, 1, "PTE_VALID: clear in a swap entry"), ALWAYS),
     (_zero("reserved_1", 1, 1, "0 in a swap entry (__swp_entry never sets it)"), ALWAYS),
     # up to 5.18: "bits 2-7: swap type, bits 8-57: swap offset, bit 58: PTE_PROT_NONE (must be zero)"
-    (_f("swp_type", 2, 5, "__SWP_TYPE_SHIFT 2 (__SWP_TYPE_BITS 6; MAX_SWAPFILES_SHIFT 5 uses the low five)",
+    (Field("swp_type", 2, 5, "__SWP_TYPE_SHIFT 2 (__SWP_TYPE_BITS 6; MAX_SWAPFILES_SHIFT 5 uses the low five)",
         PGTABLE_514, Family.SWAP_TYPE), When(until=SWP_EXCLUSIVE)),
     (_zero("swp_type_7", 7, 1, "the sixth type bit: swap types stop at 31", PGTABLE_514), When(until=SWP_EXCLUSIVE)),
-    (_f("swp_exclusive", 2, 1, "PTE_SWP_EXCLUSIVE: the anonymous page was exclusive", PGTABLE_612,
+    (Field("swp_exclusive", 2, 1, "PTE_SWP_EXCLUSIVE: the anonymous page was exclusive", PGTABLE_612,
         Family.SWAP_FLAG), When(since=SWP_EXCLUSIVE)),
-    (_f("swp_type", 3, 5, "__SWP_TYPE_SHIFT 3, __SWP_TYPE_BITS 5", PGTABLE_61, Family.SWAP_TYPE),
+    (Field("swp_type", 3, 5, "__SWP_TYPE_SHIFT 3, __SWP_TYPE_BITS 5", PGTABLE_61, Family.SWAP_TYPE),
      When(since=SWP_EXCLUSIVE, until=PRESENT_INVALID)),
-    (_f("swp_offset", 8, 50, "__SWP_OFFSET_SHIFT 8, __SWP_OFFSET_BITS 50", PGTABLE_61, Family.SWAP_OFFSET),
+    (Field("swp_offset", 8, 50, "__SWP_OFFSET_SHIFT 8, __SWP_OFFSET_BITS 50", PGTABLE_61, Family.SWAP_OFFSET),
      When(until=PRESENT_INVALID)),
     (_zero("reserved_58", 58, 1, "PTE_PROT_NONE: must be zero, or the entry is present", PGTABLE_61),
      When(until=PRESENT_INVALID)),
     (_ign("ignored_59_63", 59, 5, "unused in a swap entry", PGTABLE_61), When(until=PRESENT_INVALID)),
     # 6.10 on: "bits 6-10 swap type, bit 11 PTE_PRESENT_INVALID (must be zero), bits 12-61 swap offset"
-    (_f("swp_uffd_wp", 3, 1, "PTE_SWP_UFFD_WP: write-protected by userfaultfd", PGTABLE_612, Family.SWAP_FLAG),
+    (Field("swp_uffd_wp", 3, 1, "PTE_SWP_UFFD_WP: write-protected by userfaultfd", PGTABLE_612, Family.SWAP_FLAG),
      When(since=PRESENT_INVALID, needs=_uffd)),
     (_ign("ignored_3", 3, 1, "PTE_SWP_UFFD_WP without uffd-wp", PGTABLE_612),
      When(since=PRESENT_INVALID, unless=_uffd)),
     (_ign("ignored_4_5", 4, 2, "unused in a swap entry", PGTABLE_612), When(since=PRESENT_INVALID)),
-    (_f("swp_type", 6, 5, "__SWP_TYPE_SHIFT 6, __SWP_TYPE_BITS 5", PGTABLE_612, Family.SWAP_TYPE),
+    (Field("swp_type", 6, 5, "__SWP_TYPE_SHIFT 6, __SWP_TYPE_BITS 5", PGTABLE_612, Family.SWAP_TYPE),
      When(since=PRESENT_INVALID)),
     (_zero("reserved_11", 11, 1, "PTE_PRESENT_INVALID: must be zero, or the entry is present", PGTABLE_612),
      When(since=PRESENT_INVALID)),
-    (_f("swp_offset", 12, 50, "__SWP_OFFSET_SHIFT 12, __SWP_OFFSET_BITS 50", PGTABLE_612, Family.SWAP_OFFSET),
+    (Field("swp_offset", 12, 50, "__SWP_OFFSET_SHIFT 12, __SWP_OFFSET_BITS 50", PGTABLE_612, Family.SWAP_OFFSET),
      When(since=PRESENT_INVALID)),
     (_ign("ignored_62_63", 62, 2, "unused in a swap entry", PGTABLE_612), When(since=PRESENT_INVALID)),
 )

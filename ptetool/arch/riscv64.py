@@ -56,20 +56,16 @@ def pte_none(value: int, model: Model) -> bool:
     return value == 0
 
 
-def _f(name: str, lsb: int, width: int, doc: str, source: Source, family: Family, **kw: object) -> Field:
-    return Field(name=name, lsb=lsb, width=width, doc=doc, source=source, family=family, **kw)  # type: ignore[arg-type]
-
-
 def _hw(name: str, bit: int, doc: str) -> Field:
-    return _f(name, bit, 1, doc, BITS_612, Family.HW_FLAG)
+    return Field(name, bit, 1, doc, BITS_612, Family.HW_FLAG)
 
 
 def _zero(name: str, lsb: int, width: int, doc: str, source: Source = BITS_612) -> Field:
-    return _f(name, lsb, width, doc, source, Family.RESERVED, zero_expected=True)
+    return Field(name, lsb, width, doc, source, Family.RESERVED, zero_expected=True)
 
 
 def _ign(name: str, lsb: int, width: int, doc: str, source: Source = BITS_612) -> Field:
-    return _f(name, lsb, width, doc, source, Family.IGNORED)
+    return Field(name, lsb, width, doc, source, Family.IGNORED)
 
 
 def _devmap(model: Model) -> bool:
@@ -77,14 +73,14 @@ def _devmap(model: Model) -> bool:
 
 
 _HIGH: tuple[FieldDef, ...] = (
-    (_f("pfn", 10, 54, "the PPN: the page frame number, bits 10-63 (no mask before 5.19)", PGTABLE_61, Family.FRAME),
+    (Field("pfn", 10, 54, "the PPN: the page frame number, bits 10-63 (no mask before 5.19)", PGTABLE_61, Family.FRAME),
      When(until=PFN_MASKED)),
-    (_f("pfn", 10, 44, "the PPN (_PAGE_PFN_MASK, bits 10-53): the page frame number", BITS_612, Family.FRAME),
+    (Field("pfn", 10, 44, "the PPN (_PAGE_PFN_MASK, bits 10-53): the page frame number", BITS_612, Family.FRAME),
      When(since=PFN_MASKED)),
     (_zero("reserved_54_60", 54, 7, "reserved: 0 without the Svrsw60t59b and T-Head extensions"),
      When(since=PFN_MASKED)),
-    (_f("mt", 61, 2, "Svpbmt memory type: 0 PMA, 1 NC, 2 IO", BITS_612, Family.HW_FLAG), When(since=PFN_MASKED)),
-    (_f("napot", 63, 1, "_PAGE_NAPOT (Svnapot N): one of a naturally aligned power-of-two run", BITS_612,
+    (Field("mt", 61, 2, "Svpbmt memory type: 0 PMA, 1 NC, 2 IO", BITS_612, Family.HW_FLAG), When(since=PFN_MASKED)),
+    (Field("napot", 63, 1, "_PAGE_NAPOT (Svnapot N): one of a naturally aligned power-of-two run", BITS_612,
         Family.HW_FLAG), When(since=NAPOT)),
     (_zero("reserved_63", 63, 1, "reserved: Svnapot is not used before 6.4"), When(since=PFN_MASKED, until=NAPOT)),
 )
@@ -98,13 +94,13 @@ def _leaf_defs(protnone: bool) -> tuple[FieldDef, ...]:
         (_hw("w", 2, "_PAGE_WRITE (W)"), ALWAYS),
         (_hw("x", 3, "_PAGE_EXEC (X)"), ALWAYS),
         (_hw("u", 4, "_PAGE_USER (U): user mode may access"), ALWAYS),
-        (_f("prot_none", BIT_G, 1, "_PAGE_PROT_NONE (= G while not valid): present to the kernel, not to the MMU",
+        (Field("prot_none", BIT_G, 1, "_PAGE_PROT_NONE (= G while not valid): present to the kernel, not to the MMU",
             BITS_612, Family.SW_FLAG) if protnone else _hw("g", BIT_G, "_PAGE_GLOBAL (G)"), ALWAYS),
         (_hw("a", 6, "_PAGE_ACCESSED (A)"), ALWAYS),
         (_hw("d", 7, "_PAGE_DIRTY (D)"), ALWAYS),
-        (_f("special", 8, 1, "_PAGE_SPECIAL (RSW bit 8): no struct page behind it", BITS_612, Family.SW_FLAG),
+        (Field("special", 8, 1, "_PAGE_SPECIAL (RSW bit 8): no struct page behind it", BITS_612, Family.SW_FLAG),
          ALWAYS),
-        (_f("devmap", 9, 1, "_PAGE_DEVMAP (RSW bit 9): ZONE_DEVICE memory", BITS_612, Family.SW_FLAG),
+        (Field("devmap", 9, 1, "_PAGE_DEVMAP (RSW bit 9): ZONE_DEVICE memory", BITS_612, Family.SW_FLAG),
          When(needs=_devmap)),
         (_ign("rsw_9", 9, 1, "RSW bit 9: reserved for software, unused here"), When(unless=_devmap)),
         *_HIGH,
@@ -129,16 +125,16 @@ _SWAP_DEFS: tuple[FieldDef, ...] = (
     (_ign("ignored_4", 4, 1, "unused in a swap entry", PGTABLE_612), ALWAYS),
     (_zero("prot_none", BIT_G, 1, "_PAGE_PROT_NONE: must be 0, or the entry is present", PGTABLE_612), ALWAYS),
     # up to 6.2: __SWP_TYPE_SHIFT 6, type 6-10, offset from 11 (pgtable.h 6.1)
-    (_f("swp_type", 6, 5, "__SWP_TYPE_SHIFT 6, __SWP_TYPE_BITS 5", PGTABLE_61, Family.SWAP_TYPE),
+    (Field("swp_type", 6, 5, "__SWP_TYPE_SHIFT 6, __SWP_TYPE_BITS 5", PGTABLE_61, Family.SWAP_TYPE),
      When(until=SWP_EXCLUSIVE)),
-    (_f("swp_offset", 11, 53, "__SWP_OFFSET_SHIFT 11 (the source comment says 10)", PGTABLE_61, Family.SWAP_OFFSET),
+    (Field("swp_offset", 11, 53, "__SWP_OFFSET_SHIFT 11 (the source comment says 10)", PGTABLE_61, Family.SWAP_OFFSET),
      When(until=SWP_EXCLUSIVE)),
     # 6.3 on: _PAGE_SWP_EXCLUSIVE (= _PAGE_ACCESSED), type 7-11, offset 12-63 (pgtable.h 6.12)
-    (_f("swp_exclusive", 6, 1, "_PAGE_SWP_EXCLUSIVE: the anonymous page was exclusive", PGTABLE_612,
+    (Field("swp_exclusive", 6, 1, "_PAGE_SWP_EXCLUSIVE: the anonymous page was exclusive", PGTABLE_612,
         Family.SWAP_FLAG), When(since=SWP_EXCLUSIVE)),
-    (_f("swp_type", 7, 5, "__SWP_TYPE_SHIFT 7, __SWP_TYPE_BITS 5", PGTABLE_612, Family.SWAP_TYPE),
+    (Field("swp_type", 7, 5, "__SWP_TYPE_SHIFT 7, __SWP_TYPE_BITS 5", PGTABLE_612, Family.SWAP_TYPE),
      When(since=SWP_EXCLUSIVE)),
-    (_f("swp_offset", 12, 52, "__SWP_OFFSET_SHIFT 12", PGTABLE_612, Family.SWAP_OFFSET), When(since=SWP_EXCLUSIVE)),
+    (Field("swp_offset", 12, 52, "__SWP_OFFSET_SHIFT 12", PGTABLE_612, Family.SWAP_OFFSET), When(since=SWP_EXCLUSIVE)),
 )
 
 _NONE_DEFS: tuple[FieldDef, ...] = ((_zero("zero", 0, 64, "pte_none(): the value is 0", PGTABLE_612), ALWAYS),)

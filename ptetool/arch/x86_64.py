@@ -97,12 +97,8 @@ def pte_none(value: int, model: Model) -> bool:
     return value & ~ignored == 0
 
 
-def _f(name: str, lsb: int, width: int, doc: str, source: Source, family: Family, **kw: object) -> Field:
-    return Field(name=name, lsb=lsb, width=width, doc=doc, source=source, family=family, **kw)  # type: ignore[arg-type]
-
-
-def _hw(name: str, bit: int, doc: str, **kw: object) -> Field:
-    return _f(name, bit, 1, doc, TYPES_H, Family.HW_FLAG, **kw)
+def _hw(name: str, bit: int, doc: str) -> Field:
+    return Field(name, bit, 1, doc, TYPES_H, Family.HW_FLAG)
 
 
 # --- present and PROT_NONE entries -------------------------------------------------------------
@@ -119,42 +115,42 @@ _LOW_FLAGS: tuple[FieldDef, ...] = (
 )
 
 _SOFTWARE_FLAGS: tuple[FieldDef, ...] = (
-    (_f("special", 9, 1, "_PAGE_BIT_SPECIAL (SOFTW1): no struct page behind it (pte_special)",
+    (Field("special", 9, 1, "_PAGE_BIT_SPECIAL (SOFTW1): no struct page behind it (pte_special)",
         TYPES_H, Family.SW_FLAG), ALWAYS),
-    (_f("uffd_wp", 10, 1, "_PAGE_BIT_UFFD_WP (SOFTW2): write-protected by userfaultfd",
+    (Field("uffd_wp", 10, 1, "_PAGE_BIT_UFFD_WP (SOFTW2): write-protected by userfaultfd",
         TYPES_H, Family.SW_FLAG), When(needs=has_uffd_wp)),
-    (_f("softw2", 10, 1, "_PAGE_BIT_SOFTW2: available to software; unused without uffd-wp",
+    (Field("softw2", 10, 1, "_PAGE_BIT_SOFTW2: available to software; unused without uffd-wp",
         TYPES_H, Family.SW_FLAG), When(unless=has_uffd_wp)),
-    (_f("soft_dirty", 11, 1, "_PAGE_BIT_SOFT_DIRTY (SOFTW3): written since soft-dirty was last cleared",
+    (Field("soft_dirty", 11, 1, "_PAGE_BIT_SOFT_DIRTY (SOFTW3): written since soft-dirty was last cleared",
         TYPES_H, Family.SW_FLAG), When(needs=has_soft_dirty)),
-    (_f("softw3", 11, 1, "_PAGE_BIT_SOFTW3: available to software; unused without CONFIG_MEM_SOFT_DIRTY",
+    (Field("softw3", 11, 1, "_PAGE_BIT_SOFTW3: available to software; unused without CONFIG_MEM_SOFT_DIRTY",
         TYPES_H, Family.SW_FLAG), When(unless=has_soft_dirty)),
 )
 
 _HIGH_FLAGS: tuple[FieldDef, ...] = (
-    (_f("ignored_52_56", 52, 5, "ignored by the hardware and unused by Linux", TYPES_H, Family.IGNORED), ALWAYS),
-    (_f("ignored_57", 57, 1, "ignored by the hardware and unused by Linux", TYPES_H_61, Family.IGNORED),
+    (Field("ignored_52_56", 52, 5, "ignored by the hardware and unused by Linux", TYPES_H, Family.IGNORED), ALWAYS),
+    (Field("ignored_57", 57, 1, "ignored by the hardware and unused by Linux", TYPES_H_61, Family.IGNORED),
      When(until=SHADOW_STACK)),
-    (_f("devmap", 57, 1, "_PAGE_BIT_DEVMAP (SOFTW4): ZONE_DEVICE memory (pte_devmap)", TYPES_H,
+    (Field("devmap", 57, 1, "_PAGE_BIT_DEVMAP (SOFTW4): ZONE_DEVICE memory (pte_devmap)", TYPES_H,
         Family.SW_FLAG), When(since=SHADOW_STACK, until=DEVMAP_GONE)),
-    (_f("softw4", 57, 1, "_PAGE_BIT_SOFTW4: available to software; unused since devmap was removed",
+    (Field("softw4", 57, 1, "_PAGE_BIT_SOFTW4: available to software; unused since devmap was removed",
         TYPES_H_618, Family.SW_FLAG), When(since=DEVMAP_GONE)),
-    (_f("ignored_58", 58, 1, "ignored by the hardware and unused by Linux", TYPES_H_61, Family.IGNORED),
+    (Field("ignored_58", 58, 1, "ignored by the hardware and unused by Linux", TYPES_H_61, Family.IGNORED),
      When(until=DEVMAP_SINCE)),
-    (_f("devmap", 58, 1, "_PAGE_BIT_DEVMAP (SOFTW4): ZONE_DEVICE memory (pte_devmap)", TYPES_H_61,
+    (Field("devmap", 58, 1, "_PAGE_BIT_DEVMAP (SOFTW4): ZONE_DEVICE memory (pte_devmap)", TYPES_H_61,
         Family.SW_FLAG), When(since=DEVMAP_SINCE, until=SHADOW_STACK)),
-    (_f("saved_dirty", 58, 1, "_PAGE_BIT_SAVED_DIRTY (SOFTW5): the dirty bit, kept here while the "
+    (Field("saved_dirty", 58, 1, "_PAGE_BIT_SAVED_DIRTY (SOFTW5): the dirty bit, kept here while the "
         "entry is read-only so that Write=0,Dirty=1 never looks like a shadow-stack page", TYPES_H,
         Family.SW_FLAG), When(since=SHADOW_STACK)),
-    (_f("ignored_59_62", 59, 4, "ignored by the hardware (no protection keys before 4.6)", TYPES_H,
+    (Field("ignored_59_62", 59, 4, "ignored by the hardware (no protection keys before 4.6)", TYPES_H,
         Family.IGNORED), When(until=PKEYS_SINCE)),
-    (_f("pkey", 59, 4, "_PAGE_BIT_PKEY_BIT0-3: protection key, used when CR4.PKE is set", TYPES_H,
+    (Field("pkey", 59, 4, "_PAGE_BIT_PKEY_BIT0-3: protection key, used when CR4.PKE is set", TYPES_H,
         Family.PKEY), When(since=PKEYS_SINCE)),
     (_hw("nx", 63, "_PAGE_BIT_NX: no execute (needs EFER.NXE)"), ALWAYS),
 )
 
 _GLOBAL = _hw("global", BIT_PROTNONE, "_PAGE_BIT_GLOBAL: kept in the TLB across address-space switches")
-_PROTNONE = _f("protnone", BIT_PROTNONE, 1, "_PAGE_BIT_PROTNONE (= GLOBAL while not present): "
+_PROTNONE = Field("protnone", BIT_PROTNONE, 1, "_PAGE_BIT_PROTNONE (= GLOBAL while not present): "
                "PROT_NONE or NUMA hinting; pte_present() stays true", TYPES_H, Family.SW_FLAG)
 
 
@@ -162,11 +158,11 @@ def _pfn(lsb: int, inverted: bool) -> Field:
     doc = "page frame number (PTE_PFN_MASK, bits up to __PHYSICAL_MASK_SHIFT 52)"
     if inverted:
         doc += "; stored inverted while not present (L1TF, protnone_mask)"
-    return _f("pfn", lsb, PHYS_MASK_SHIFT - lsb, doc, PGTABLE_H if inverted else TYPES_H, Family.FRAME,
+    return Field("pfn", lsb, PHYS_MASK_SHIFT - lsb, doc, PGTABLE_H if inverted else TYPES_H, Family.FRAME,
               inverted=inverted, value_shift=lsb - PTE_PFN_LSB)
 
 
-_NUMA = _f("numa", BIT_NUMA, 1, "_PAGE_BIT_NUMA (= GLOBAL + 1 = SOFTW1): a NUMA-hinting fault is armed; "
+_NUMA = Field("numa", BIT_NUMA, 1, "_PAGE_BIT_NUMA (= GLOBAL + 1 = SOFTW1): a NUMA-hinting fault is armed; "
            "pte_present() counts it", TYPES_H_316, Family.SW_FLAG)
 
 
@@ -184,7 +180,7 @@ def _leaf_defs(level: str, protnone: bool, model: Model) -> tuple[FieldDef, ...]
         size = "2 MiB" if level == "pmd" else "1 GiB"
         mid.append((_hw("pse", BIT_PSE, f"_PAGE_BIT_PSE: a {size} leaf, not a table pointer"), ALWAYS))
         mid.append((_hw("pat_large", 12, "_PAGE_BIT_PAT_LARGE: PAT index bit 2 (huge leaf)"), ALWAYS))
-        mid.append((_f(f"reserved_13_{frame_lsb - 1}", 13, frame_lsb - 13,
+        mid.append((Field(f"reserved_13_{frame_lsb - 1}", 13, frame_lsb - 13,
                        f"reserved: must be 0 below a {size} leaf's frame", TYPES_H, Family.RESERVED,
                        zero_expected=True), ALWAYS))
         mid.append((_pfn(frame_lsb, inverted), ALWAYS))
@@ -193,13 +189,13 @@ def _leaf_defs(level: str, protnone: bool, model: Model) -> tuple[FieldDef, ...]
 
 _TABLE_DEFS: tuple[FieldDef, ...] = (
     *(d for d in _LOW_FLAGS if d[0].name != "dirty"),
-    (_f("dirty", 6, 1, "_PAGE_BIT_DIRTY: ignored by the hardware in a table entry; the kernel's "
+    (Field("dirty", 6, 1, "_PAGE_BIT_DIRTY: ignored by the hardware in a table entry; the kernel's "
         "_PAGE_TABLE sets it", TYPES_H, Family.IGNORED), ALWAYS),
     (_hw("pse", BIT_PSE, "_PAGE_BIT_PSE: clear, so this entry points to the next-level table"), ALWAYS),
-    (_f("ignored_8_11", 8, 4, "ignored by the hardware in a table entry", TYPES_H, Family.IGNORED), ALWAYS),
-    (_f("pfn", 12, PHYS_MASK_SHIFT - 12, "page frame number of the next-level table", TYPES_H, Family.FRAME),
+    (Field("ignored_8_11", 8, 4, "ignored by the hardware in a table entry", TYPES_H, Family.IGNORED), ALWAYS),
+    (Field("pfn", 12, PHYS_MASK_SHIFT - 12, "page frame number of the next-level table", TYPES_H, Family.FRAME),
      ALWAYS),
-    (_f("ignored_52_62", 52, 11, "ignored by the hardware in a table entry", TYPES_H, Family.IGNORED), ALWAYS),
+    (Field("ignored_52_62", 52, 11, "ignored by the hardware in a table entry", TYPES_H, Family.IGNORED), ALWAYS),
     (_hw("nx", 63, "_PAGE_BIT_NX: no execute for everything below this table"), ALWAYS),
 )
 
@@ -207,11 +203,11 @@ _TABLE_DEFS: tuple[FieldDef, ...] = (
 # --- swap-format entries -----------------------------------------------------------------------
 
 def _zero(name: str, lsb: int, width: int, doc: str, source: Source = PGTABLE_64) -> Field:
-    return _f(name, lsb, width, doc, source, Family.RESERVED, zero_expected=True)
+    return Field(name, lsb, width, doc, source, Family.RESERVED, zero_expected=True)
 
 
 def _ignored(name: str, lsb: int, width: int, doc: str, source: Source = PGTABLE_64) -> Field:
-    return _f(name, lsb, width, doc, source, Family.IGNORED, zero_expected=True)
+    return Field(name, lsb, width, doc, source, Family.IGNORED, zero_expected=True)
 
 
 def _offset_at_15(model: Model) -> bool:
@@ -239,51 +235,51 @@ _NOT_PRESENT = _zero("present", 0, 1, "_PAGE_BIT_PRESENT: clear in a swap-format
 # 4.19 on: TYPE (59-63) | ~OFFSET (9-58) | 0 (8) | 0 (7) | A/D ignored (5-6) | X (4) | E (3) | F (2) | SD (1) | 0
 _SWAP_DEFS_L1TF: tuple[FieldDef, ...] = (
     (_NOT_PRESENT, ALWAYS),
-    (_f("swp_soft_dirty", 1, 1, "_PAGE_SWP_SOFT_DIRTY (= RW): soft-dirty kept across swap-out", TYPES_H,
+    (Field("swp_soft_dirty", 1, 1, "_PAGE_SWP_SOFT_DIRTY (= RW): soft-dirty kept across swap-out", TYPES_H,
         Family.SWAP_FLAG), When(since=SWP_SOFT_DIRTY_AT_RW, needs=has_soft_dirty)),
     (_ignored("ignored_1", 1, 1, "unused without CONFIG_MEM_SOFT_DIRTY (and before 4.14)"),
      When(unless=_sd_at_rw)),
-    (_f("swp_uffd_wp", 2, 1, "_PAGE_SWP_UFFD_WP (= USER): userfaultfd write-protect kept in a swap entry",
+    (Field("swp_uffd_wp", 2, 1, "_PAGE_SWP_UFFD_WP (= USER): userfaultfd write-protect kept in a swap entry",
         TYPES_H, Family.SWAP_FLAG), When(needs=has_uffd_wp)),
     (_ignored("ignored_2", 2, 1, "unused without uffd-wp (before 5.7 or without "
               "CONFIG_HAVE_ARCH_USERFAULTFD_WP)"), When(unless=has_uffd_wp)),
-    (_f("swp_exclusive", 3, 1, "_PAGE_SWP_EXCLUSIVE (= PWT): the anonymous page was exclusive "
+    (Field("swp_exclusive", 3, 1, "_PAGE_SWP_EXCLUSIVE (= PWT): the anonymous page was exclusive "
         "(PG_anon_exclusive)", TYPES_H, Family.SWAP_FLAG), When(since=SWP_EXCLUSIVE)),
     (_ignored("ignored_3", 3, 1, "unused before 5.19"), When(until=SWP_EXCLUSIVE)),
     (_ignored("ignored_4", 4, 1, "unused ('X' in the pgtable_64.h diagram)"), ALWAYS),
     (_ignored("ignored_5_6", 5, 2, "A/D: only the Knights Landing erratum sets them on a not-present "
               "entry; pte_none() ignores them"), ALWAYS),
-    (_f("swp_soft_dirty", 7, 1, "_PAGE_SWP_SOFT_DIRTY (= PSE) in an L1TF backport to a kernel before 4.14",
+    (Field("swp_soft_dirty", 7, 1, "_PAGE_SWP_SOFT_DIRTY (= PSE) in an L1TF backport to a kernel before 4.14",
         PGTABLE_64_48, Family.SWAP_FLAG), When(until=SWP_SOFT_DIRTY_AT_RW, needs=has_soft_dirty)),
     (_zero("reserved_7", 7, 1, "must be 0: PSE would make pmd_present() true"), When(unless=_sd_at_pse)),
     (_zero("reserved_8", 8, 1, "must be 0: PROTNONE would make pte_present() true"), ALWAYS),
-    (_f("swp_offset", 9, 50, "swap offset, stored inverted (~OFFSET, L1TF): __swp_offset", PGTABLE_64,
+    (Field("swp_offset", 9, 50, "swap offset, stored inverted (~OFFSET, L1TF): __swp_offset", PGTABLE_64,
         Family.SWAP_OFFSET, inverted=True), ALWAYS),
-    (_f("swp_type", 59, 5, "swap type (SWP_TYPE_BITS 5): a swap file or a special type", PGTABLE_64,
+    (Field("swp_type", 59, 5, "swap type (SWP_TYPE_BITS 5): a swap file or a special type", PGTABLE_64,
         Family.SWAP_TYPE), ALWAYS),
 )
 
 # 4.8 to 4.18: TYPE at 9-13 (SWP_TYPE_FIRST_BIT = PROTNONE + 1), OFFSET at 14-63, not inverted.
 _SWAP_DEFS_48: tuple[FieldDef, ...] = (
     (_NOT_PRESENT, ALWAYS),
-    (_f("swp_soft_dirty", 1, 1, "_PAGE_SWP_SOFT_DIRTY (= RW)", PGTABLE_64_48, Family.SWAP_FLAG),
+    (Field("swp_soft_dirty", 1, 1, "_PAGE_SWP_SOFT_DIRTY (= RW)", PGTABLE_64_48, Family.SWAP_FLAG),
      When(since=SWP_SOFT_DIRTY_AT_RW, needs=has_soft_dirty)),
     (_ignored("ignored_1", 1, 1, "unused here", PGTABLE_64_48), When(unless=_sd_at_rw)),
     (_ignored("ignored_2_4", 2, 3, "unused", PGTABLE_64_48), ALWAYS),
     (_ignored("ignored_5_6", 5, 2, "A/D: only the Knights Landing erratum sets them on a not-present "
               "entry; pte_none() ignores them", PGTABLE_64_48), ALWAYS),
-    (_f("swp_soft_dirty", 7, 1, "_PAGE_SWP_SOFT_DIRTY (= PSE, before THP migration moved it to RW)",
+    (Field("swp_soft_dirty", 7, 1, "_PAGE_SWP_SOFT_DIRTY (= PSE, before THP migration moved it to RW)",
         PGTABLE_64_48, Family.SWAP_FLAG), When(until=SWP_SOFT_DIRTY_AT_RW, needs=has_soft_dirty)),
     (_zero("reserved_7", 7, 1, "must be 0: PSE would make pmd_present() true", PGTABLE_64_48),
      When(unless=_sd_at_pse)),
     (_zero("reserved_8", 8, 1, "must be 0: PROTNONE would make pte_present() true", PGTABLE_64_48), ALWAYS),
-    (_f("swp_type", 9, 5, "swap type (SWP_TYPE_FIRST_BIT = PROTNONE + 1)", PGTABLE_64_48, Family.SWAP_TYPE),
+    (Field("swp_type", 9, 5, "swap type (SWP_TYPE_FIRST_BIT = PROTNONE + 1)", PGTABLE_64_48, Family.SWAP_TYPE),
      ALWAYS),
-    (_f("swp_offset", 14, 50, "swap offset (SWP_OFFSET_FIRST_BIT 14), not inverted", PGTABLE_64_48,
+    (Field("swp_offset", 14, 50, "swap offset (SWP_OFFSET_FIRST_BIT 14), not inverted", PGTABLE_64_48,
         Family.SWAP_OFFSET), When(unless=_offset_at_15)),
     (_ignored("ignored_14", 14, 1, "unused: the erratum move as first written left it out", PGTABLE_64_48_FIRST),
      When(needs=_offset_at_15)),
-    (_f("swp_offset", 15, 49, "swap offset (SWP_OFFSET_FIRST_BIT = TYPE_FIRST + TYPE_BITS + 1 = 15, the erratum "
+    (Field("swp_offset", 15, 49, "swap offset (SWP_OFFSET_FIRST_BIT = TYPE_FIRST + TYPE_BITS + 1 = 15, the erratum "
         "move as first written; RHEL 7 kernels before the L1TF errata)", PGTABLE_64_48_FIRST, Family.SWAP_OFFSET),
      When(needs=_offset_at_15)),
 )
@@ -291,19 +287,19 @@ _SWAP_DEFS_48: tuple[FieldDef, ...] = (
 # Up to 4.7: TYPE at 1-5 (right after PRESENT), OFFSET at 9-63.
 _SWAP_DEFS_47: tuple[FieldDef, ...] = (
     (_NOT_PRESENT, ALWAYS),
-    (_f("swp_type", 1, 5, "swap type (SWP_TYPE_FIRST_BIT = PRESENT + 1)", PGTABLE_64_47, Family.SWAP_TYPE),
+    (Field("swp_type", 1, 5, "swap type (SWP_TYPE_FIRST_BIT = PRESENT + 1)", PGTABLE_64_47, Family.SWAP_TYPE),
      ALWAYS),
     (_ignored("ignored_6", 6, 1, "unused", PGTABLE_64_47), ALWAYS),
-    (_f("swp_soft_dirty", 7, 1, "_PAGE_SWP_SOFT_DIRTY (= PSE)", PGTABLE_64_47, Family.SWAP_FLAG),
+    (Field("swp_soft_dirty", 7, 1, "_PAGE_SWP_SOFT_DIRTY (= PSE)", PGTABLE_64_47, Family.SWAP_FLAG),
      When(needs=has_soft_dirty)),
     (_zero("reserved_7", 7, 1, "must be 0: PSE would make pmd_present() true", PGTABLE_64_47),
      When(unless=has_soft_dirty)),
     (_zero("reserved_8", 8, 1, "must be 0: PROTNONE would make pte_present() true", PGTABLE_64_47), ALWAYS),
-    (_f("swp_offset", 9, 55, "swap offset (SWP_OFFSET_SHIFT = PROTNONE + 1), not inverted", PGTABLE_64_47,
+    (Field("swp_offset", 9, 55, "swap offset (SWP_OFFSET_SHIFT = PROTNONE + 1), not inverted", PGTABLE_64_47,
         Family.SWAP_OFFSET), When(unless=has_numa_bit9)),
     (_zero("reserved_9", 9, 1, "must be 0: _PAGE_NUMA would make pte_present() true", TYPES_H_316),
      When(needs=has_numa_bit9)),
-    (_f("swp_offset", 10, 54, "swap offset (SWP_OFFSET_SHIFT = PROTNONE + 2 with CONFIG_NUMA_BALANCING), "
+    (Field("swp_offset", 10, 54, "swap offset (SWP_OFFSET_SHIFT = PROTNONE + 2 with CONFIG_NUMA_BALANCING), "
         "not inverted", TYPES_H_316, Family.SWAP_OFFSET), When(needs=has_numa_bit9)),
 )
 
@@ -312,16 +308,16 @@ _SWAP_DEFS_47: tuple[FieldDef, ...] = (
 _FILE_DEFS: tuple[FieldDef, ...] = (
     (_zero("present", 0, 1, "_PAGE_BIT_PRESENT: clear", PGTABLE_64_30), ALWAYS),
     (_ignored("ignored_1_5", 1, 5, "unused in a file PTE", PGTABLE_64_30), ALWAYS),
-    (_f("file", BIT_FILE, 1, "_PAGE_BIT_FILE (= DIRTY while not present): a nonlinear file PTE (pte_file)",
+    (Field("file", BIT_FILE, 1, "_PAGE_BIT_FILE (= DIRTY while not present): a nonlinear file PTE (pte_file)",
         TYPES_H_3, Family.SW_FLAG), ALWAYS),
     (_ignored("ignored_7", 7, 1, "unused in a file PTE", PGTABLE_64_30), ALWAYS),
     (_zero("reserved_8", 8, 1, "must be 0: PROTNONE would make pte_present() true", PGTABLE_64_30), ALWAYS),
     (_ignored("ignored_9_10", 9, 2, "unused in a file PTE", PGTABLE_64_30), ALWAYS),
-    (_f("file_soft_dirty", 11, 1, "_PAGE_FILE_SOFT_DIRTY (= SOFT_DIRTY): soft-dirty kept in a file PTE",
+    (Field("file_soft_dirty", 11, 1, "_PAGE_FILE_SOFT_DIRTY (= SOFT_DIRTY): soft-dirty kept in a file PTE",
         TYPES_H_3, Family.SWAP_FLAG), When(needs=has_soft_dirty)),
     (_ignored("ignored_11", 11, 1, "unused without CONFIG_MEM_SOFT_DIRTY", PGTABLE_64_30),
      When(unless=has_soft_dirty)),
-    (_f("pgoff", 12, 34, "file page offset (pte_to_pgoff: PTE_FILE_MAX_BITS 46, bits 12-45)", PGTABLE_64_30,
+    (Field("pgoff", 12, 34, "file page offset (pte_to_pgoff: PTE_FILE_MAX_BITS 46, bits 12-45)", PGTABLE_64_30,
         Family.SWAP_OFFSET), ALWAYS),
     (_ignored("ignored_46_63", 46, 18, "ignored by pte_to_pgoff", PGTABLE_64_30), ALWAYS),
 )
@@ -345,9 +341,9 @@ def _swap_defs(model: Model) -> tuple[FieldDef, ...]:
 
 _NONE_DEFS: tuple[FieldDef, ...] = (
     (_zero("reserved_0_4", 0, 5, "0 in an empty entry", TYPES_H), ALWAYS),
-    (_f("accessed", 5, 1, "may be set by the Knights Landing erratum; pte_none() ignores it", PGTABLE_H,
+    (Field("accessed", 5, 1, "may be set by the Knights Landing erratum; pte_none() ignores it", PGTABLE_H,
         Family.IGNORED), ALWAYS),
-    (_f("dirty", 6, 1, "may be set by the Knights Landing erratum; pte_none() ignores it", PGTABLE_H,
+    (Field("dirty", 6, 1, "may be set by the Knights Landing erratum; pte_none() ignores it", PGTABLE_H,
         Family.IGNORED), ALWAYS),
     (_zero("reserved_7_63", 7, 57, "0 in an empty entry", TYPES_H), ALWAYS),
 )
