@@ -122,9 +122,9 @@ def _plain(run: Any, fmt: str, picture: bool) -> bool:
     """Whether to decode one record at a time: a live read of few records, in a per-record format."""
     from ptetool import pagemap as pm
 
-    total = getattr(run.source, "total", None)
-    return (isinstance(run.source, pm.PidSource) and total is not None and total <= pm.PLAIN_LIMIT
-            and fmt in ("ndjson", "json", "csv", "table") and not run.groups and run.kpf is None and not picture)
+    return (isinstance(run.source, pm.PidSource) and run.source.total is not None
+            and run.source.total <= pm.PLAIN_LIMIT and fmt in ("ndjson", "json", "csv", "table")
+            and not run.groups and run.kpf is None and not picture)
 
 
 def _write_plain(fmt: str, records: Iterator[Any], run: Any, rules: Any, color: str, ascii_only: bool,

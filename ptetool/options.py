@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -28,7 +29,7 @@ def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
     def with_model(*args: Any, arch: str, kernel: str | None, kconfig: str | None, phys_bits: int | None,
                    la57: bool | None, l1tf: bool | None, granule: str, **kwargs: Any) -> Any:
         arch = resolve_arch(arch)
-        check_granule(arch, granule, phys_bits)
+        check_modelled(arch, granule, phys_bits)
         return func(*args, arch=arch, model=resolve_model(kernel, kconfig, phys_bits, la57, l1tf, arch), **kwargs)
 
     options = [
@@ -98,7 +99,7 @@ def resolve_model(kernel: str | None, kconfig: str | None, phys_bits: int | None
 GRANULES = ("4k", "16k", "64k")
 
 
-def check_granule(arch: str, granule: str, phys_bits: int | None = None) -> None:
+def check_modelled(arch: str, granule: str, phys_bits: int | None = None) -> None:
     """Only 4 KiB pages and 48-bit arm64 addresses are modelled: say so rather than misread an entry."""
     if arch == "arm64" and phys_bits is not None and phys_bits > 48:
         raise UsageError(f"--phys-bits {phys_bits}: arm64 with more than 48-bit physical addresses "
@@ -114,9 +115,8 @@ def check_granule(arch: str, granule: str, phys_bits: int | None = None) -> None
 
 
 def host_arch() -> str:
-    import platform
-
-    name = platform.machine()
+    """This machine's arch as ptetool names it (uname's machine, as platform.machine() reads it)."""
+    name = os.uname().machine
     return ARCH_ALIASES.get(name, name)
 
 

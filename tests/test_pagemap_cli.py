@@ -502,3 +502,23 @@ def test_bulk_records_name_the_model_the_first_states(dumpfile: Path) -> None:
     assert json.loads(stated)["key"] == first["key"]
     assert run("encode", "-", stdin=stated + "\n".join(lines[1:]) + "\n").stdout.split() == [
         f"0x{v:016x}" for v in RECORDS[1:]]
+
+
+def test_a_pipe_on_stdout_is_widened_to_one_mib(tmp_path: Path) -> None:
+    """A 64 KiB pipe wakes its reader every 64 KiB: bulk output asks for 1 MiB (F_SETPIPE_SZ)."""
+    import fcntl
+
+    path = tmp_path / "dump.bin"
+    path.write_bytes(dump([0x8000000000100000] * 64))
+    read_end, write_end = os.pipe()
+    get_size = getattr(fcntl, "F_GETPIPE_SZ", 1032)
+    assert fcntl.fcntl(read_end, get_size) == 64 * 1024
+    child = subprocess.Popen([sys.executable, "-m", "ptetool", "pagemap", str(path), "--format", "ndjson", *PINNED],
+                             stdout=write_end, stderr=subprocess.DEVNULL)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as out:
+        lines = out.read().splitlines()
+        assert child.wait() == 0 and len(lines) == 64
+        if os.geteuid() != 0 and int(Path("/proc/sys/fs/pipe-max-size").read_text()) < 1 << 20:
+            pytest.skip("this system caps pipes below 1 MiB for this user")
+        assert fcntl.fcntl(out.fileno(), get_size) == 1 << 20
