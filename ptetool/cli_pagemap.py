@@ -105,7 +105,9 @@ def pagemap_cmd(file: str | None, pid: int | None, range_: str | None, vma: tupl
                          ascii_only, progress)
         else:
             pm.tune_allocator()  # process-wide malloc settings: the command's to make, before the pipeline runs
-            records = pm.batches(run.source, rules, run.zeroed_rule, run.groups, run.kpf, stats, progress.update)
+            chunk = pm.SUMMARY_CHUNK_RECORDS if fmt == "summary" else pm.CHUNK_RECORDS
+            records = pm.batches(run.source, rules, run.zeroed_rule, run.groups, run.kpf, stats, progress.update,
+                                 chunk)
             if picture is not None:
                 records = picture.tee(records)
             _write(fmt, records, run, rules, kpageflags, runs, color, ascii_only, progress)
@@ -122,8 +124,8 @@ def _plain(run: Any, fmt: str, picture: bool) -> bool:
     """Whether to decode one record at a time: a live read of few records, in a per-record format."""
     from ptetool import pagemap as pm
 
-    return (isinstance(run.source, pm.PidSource) and run.source.total is not None
-            and run.source.total <= pm.PLAIN_LIMIT and fmt in ("ndjson", "json", "csv", "table")
+    return (fmt in ("ndjson", "json", "csv", "table") and isinstance(run.source, pm.PidSource)
+            and run.source.total is not None and run.source.total <= pm.PLAIN_LIMIT
             and not run.groups and run.kpf is None and not picture)
 
 
@@ -196,11 +198,12 @@ def _summary(records: Iterator[Any], rules: Any, vmas: Any, zeroed_rule: bool, p
     from ptetool.pagemap import SummaryBuilder
     from ptetool.render import pagemap_views as views
 
-    formatter = views.RunFormatter(rules, zeroed_rule, vmas, page_size)
-
+    # only with --runs: its 512 flag texts cost more than a whole summary's counting of a small process
+    formatter = views.RunFormatter(rules, zeroed_rule, vmas, page_size) if runs else None
     header = [views.RUN_HEADER]
 
     def on_runs(runs: Any) -> None:
+        assert formatter is not None
         if header:
             term.out(header.pop())
         term.write_pieces([formatter.lines(runs)])
@@ -285,9 +288,9 @@ def _notes(source: Any, stats: Any, zeroed_rule: bool, live: bool, fmt: str, rul
     if stats.invalid:
         term.err(f"note: {stats.invalid} records no kernel writes (class invalid; see their problems)")
     if fmt in ("table", "summary", "csv"):
-        from ptetool.render.text import describe_model
+        from ptetool.render.text import model_note
 
-        term.err(describe_model(rules.model, arch, "pte").replace("\n", "\nptetool: "))
+        term.err(model_note(rules.model, arch, "pte"))
     if source.trailing:
         raise WorkError(f"truncated pagemap record: {source.records} whole records read, "
                         f"{source.trailing} trailing bytes")

@@ -61,6 +61,7 @@ def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def output_options(formats: tuple[str, ...]) -> Callable[[F], F]:
     def decorate(func: F) -> F:
+        picture_file = click.Path(dir_okay=False, writable=True)
         options = [
             click.option("--format", "fmt", type=click.Choice(formats), default=None,
                          help="Output format [default: diagram on a terminal, else brief]."
@@ -68,9 +69,9 @@ def output_options(formats: tuple[str, ...]) -> Callable[[F], F]:
             click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto",
                          show_default=True, help="Colour: auto colours a terminal unless NO_COLOR is set."),
             click.option("--ascii", "ascii_only", is_flag=True, help="Draw with ASCII, no box-drawing characters."),
-            click.option("--svg", type=click.Path(dir_okay=False, writable=True), metavar="FILE",
+            click.option("--svg", type=picture_file, metavar="FILE",
                          help="Also write the coloured view to FILE as SVG."),
-            click.option("--html", type=click.Path(dir_okay=False, writable=True), metavar="FILE",
+            click.option("--html", type=picture_file, metavar="FILE",
                          help="Also write the coloured view to FILE as HTML."),
         ]
         for option in reversed(options):

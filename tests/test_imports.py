@@ -12,13 +12,14 @@ import pytest
 # json is imported by the probe itself before `before` is taken; a path that needs it gets it free.
 PROBE = ("import io, sys\nimport json as _j\n"
          "before = set(sys.modules)\n"
-         "sys.stdout = io.StringIO()\n"
+         "sys.stdout = io.TextIOWrapper(io.BytesIO())\n"
          "from ptetool.cli import cli\n"
          "try:\n    cli.main(args={args!r}, prog_name='ptetool', standalone_mode=False)\n"
          "except SystemExit:\n    pass\n"
          "sys.__stdout__.write(_j.dumps(sorted(set(sys.modules) - before)))\n")
 PINNED = ["--kernel", "6.18", "--kconfig", "allyes"]
-HEAVY = ("numpy", "rich", "json", "pathlib", "bitstring", "ptetool.pagemap", "ptetool.scan", "gzip")
+HEAVY = ("numpy", "rich", "json", "pathlib", "bitstring", "ptetool.pagemap", "ptetool.scan", "gzip",
+         "ptetool.cli_tools")
 
 
 def imported(args: list[str]) -> set[str]:
@@ -34,8 +35,8 @@ LOG = str(Path(__file__).parent / "data" / "scan_corpus" / "celery-4.1-bad-page-
     (["decode", *PINNED, "--format", "brief", "0x4"], ()),
     (["decode", *PINNED, "--format", "json", "0x4"], ()),
     (["decode", *PINNED, "--format", "diagram", "0x4"], ("rich", "bitstring", "pathlib")),  # bitstring's own
-    (["encode", *PINNED, "swap", "swp_type=1"], ()),
-    (["layout", *PINNED, "--format", "json"], ()),
+    (["encode", *PINNED, "swap", "swp_type=1"], ("ptetool.cli_tools",)),
+    (["layout", *PINNED, "--format", "json"], ("ptetool.cli_tools",)),
     (["scan", "--format", "ndjson", LOG], ("ptetool.scan",)),
 ])
 def test_a_path_imports_only_what_it_uses(args: list[str], allowed: tuple[str, ...]) -> None:
@@ -58,3 +59,18 @@ def test_a_decode_loads_only_its_own_arch() -> None:
     loaded = set(json.loads(out))
     assert "ptetool.arch.x86_64" in loaded
     assert not loaded & {"ptetool.arch.arm64", "ptetool.arch.riscv64", "ptetool.arch.generic"}, sorted(loaded)
+
+
+def test_a_summary_loads_neither_the_line_writers_nor_the_plain_reader(tmp_path: Path) -> None:
+    """The summary counts with numpy: the NDJSON/CSV writers (with the json and re they bring) load
+    only for --runs, whose lines use their numpy text helpers; the one-record reader never."""
+    dump = tmp_path / "dump"
+    dump.write_bytes(bytes(8 * 4096))
+    for runs, writers in (("--no-runs", False), ("--runs", True)):
+        args = ["pagemap", str(dump), "--format", "summary", runs, *PINNED]
+        out = subprocess.run([sys.executable, "-c", PROBE.format(args=args)], capture_output=True, text=True,
+                             check=True).stdout
+        loaded = set(json.loads(out))
+        assert {"numpy", "ptetool.pagemap.summary"} <= loaded
+        assert ("ptetool.pagemap.writers" in loaded) == writers, sorted(loaded)
+        assert "ptetool.pagemap.plain" not in loaded

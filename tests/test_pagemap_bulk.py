@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from ptetool import pagemap as pm
 from ptetool.kernel import Model
+from ptetool.pagemap import chunks
 from ptetool.render import pagemap_views as views
 from tests.models import ERA_VERSIONS, OPTION_SETS, model
 
@@ -62,6 +63,48 @@ def test_numpy_chunks_of_runs_equal_the_per_record_decoder(runs: list[tuple[int,
     values = [v for v, k in runs for _ in range(k)]
     flags9, cls, pmask = pm.decode_chunk(np.array(values, dtype=np.uint64), rules, zeroed_rule)
     assert (flags9.tolist(), cls.tolist(), pmask.tolist()) == scalar(values, rules, zeroed_rule)
+
+
+# Progressions that start at or step across every edge the keys have: frame 0, the frame limits of
+# the modelled physical widths, the 2^55 flag boundary, 2^64; steps that keep or change the swap type.
+EDGES = st.sampled_from([0, 1, 31, 32, (1 << 34) - 2, (1 << 40) - 2, (1 << 46) - 2, (1 << 55) - 3, (1 << 64) - 3])
+STEPS = st.one_of(st.sampled_from([0, 0, 1, 32, 64, 1 << 5 << 20, 1 << 40, 1 << 55, 1 << 62, 1 << 63]),
+                  st.integers(1, 1 << 12), U64).flatmap(lambda step: st.sampled_from([step, -step]))
+PROGRESSION = st.tuples(st.one_of(RECORD, st.builds(lambda f9, edge: (f9 << 55) + edge, st.integers(0, 511), EDGES)),
+                        STEPS, st.integers(1, 40))
+
+
+@settings(SETTINGS, max_examples=400)
+@given(progressions=st.lists(PROGRESSION, min_size=1, max_size=10), m=MODELS, zeroed_rule=st.booleans())
+def test_numpy_chunks_keyed_by_progressions_equal_the_per_record_decoder(
+        progressions: list[tuple[int, int, int]], m: Model, zeroed_rule: bool) -> None:
+    """key_chunk takes a progression's key from its ends: the same answers as record by record,
+    and the same runs from its heads as from every record."""
+    rules = pm.rules_for(m)
+    values = [(start + step * i) % (1 << 64) for start, step, length in progressions for i in range(length)]
+    raw = np.array(values, dtype=np.uint64)
+    with patch.object(chunks, "PROGRESSIONS_FROM", 0):
+        flags9, cls, pmask = pm.decode_chunk(raw, rules, zeroed_rule)
+        keyed = pm.key_chunk(raw, rules, zeroed_rule)
+    assert (flags9.tolist(), cls.tolist(), pmask.tolist()) == scalar(values, rules, zeroed_rule)
+    index = np.arange(len(values), dtype=np.int64)
+    gapped = index + (index >= len(values) // 2)
+    vma = (index >= len(values) // 3).astype(np.int32)
+    for idx, v in ((index, None), (gapped, None), (index, vma)):
+        assert pm.run_starts(keyed.key, idx, v, keyed.heads).tolist() == pm.run_starts(keyed.key, idx, v).tolist()
+
+
+def test_a_chunk_of_long_progressions_is_keyed_by_their_ends() -> None:
+    """Consecutive frames, a none range and a swapped range: a head per progression, not per record."""
+    rules = pm.rules_for(model((6, 18), OPTION_SETS[-1]))
+    present, swap = 1 << 63 | 1 << 61, 1 << 62 | 1
+    values = ([present | 0x1000 + i for i in range(3000)] + [0] * 3000 + [swap | (7 + i) << 5 for i in range(3000)]
+              + [1 << 62 | 1 << 58 | 31 | 4 << 5] * 3000)  # a guard region (a marker)
+    raw = np.array(values, dtype=np.uint64)
+    keyed = pm.key_chunk(raw, rules, False)
+    assert keyed.heads is not None and keyed.heads.tolist() == [0, 3000, 3001, 6000, 6001, 9000, 9001]
+    assert [pm.CLASSES[c] for c in pm.decode_chunk(raw, rules, False)[1][[0, 2999, 3000, 6000, 8999, 9000]]] == [
+        "present", "present", "none", "swap", "swap", "pte_marker"]
 
 
 def test_numpy_chunks_on_every_flag_combination() -> None:

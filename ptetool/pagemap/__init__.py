@@ -33,6 +33,8 @@ imported inside the bulk functions only.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ptetool.kernel import Model
 from ptetool.pagemap.chunks import (
     KEYS,
@@ -115,12 +117,12 @@ from ptetool.pagemap.pipeline import (
     read_ahead,
     tune_allocator,
 )
-from ptetool.pagemap.plain import PLAIN_LIMIT, Record, plain_records
 from ptetool.pagemap.session import Opened, Request, open_source
 from ptetool.pagemap.sources import (
     CHUNK_RECORDS,
     KPF_MISSING,
     KPF_NAMES,
+    SUMMARY_CHUNK_RECORDS,
     Kpageflags,
     PidSource,
     Piece,
@@ -128,18 +130,39 @@ from ptetool.pagemap.sources import (
     kpf_names,
 )
 from ptetool.pagemap.summary import Counts, Run, Runs, Summary, SummaryBuilder
-from ptetool.pagemap.writers import (
-    CSV_COLUMNS,
-    LineWriter,
-    csv_cells,
-    csv_header,
-    csv_line,
-    dec_lengths,
-    dec_matrix,
-    hex_matrix,
-    to_pagemap_record,
-)
 from ptetool.swaptypes import SwapInfo
+
+if TYPE_CHECKING:
+    from ptetool.pagemap.plain import PLAIN_LIMIT, Record, plain_records
+    from ptetool.pagemap.writers import (
+        CSV_COLUMNS,
+        LineWriter,
+        csv_cells,
+        csv_header,
+        csv_line,
+        dec_lengths,
+        dec_matrix,
+        hex_matrix,
+        to_pagemap_record,
+    )
+
+# The line writers (json, re) and the plain reader load when first named: a summary needs neither.
+_LAZY = {
+    **dict.fromkeys(("PLAIN_LIMIT", "Record", "plain_records"), "ptetool.pagemap.plain"),
+    **dict.fromkeys(("CSV_COLUMNS", "LineWriter", "csv_cells", "csv_header", "csv_line", "dec_lengths",
+                     "dec_matrix", "hex_matrix", "to_pagemap_record"), "ptetool.pagemap.writers"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ANON",
@@ -181,6 +204,7 @@ __all__ = [
     "PTE_MARKER",
     "RECORD_BYTES",
     "SLOW_MASK",
+    "SUMMARY_CHUNK_RECORDS",
     "SWAP",
     "SWAP_TYPE_MASK",
     "TASK_MMU",

@@ -77,6 +77,8 @@ def key_tables(rules: Rules, zeroed_rule: bool) -> KeyTables:
     beyond = 1 << rules.pfn_limit_shift
     for key in range(PFN_KEYS):
         f9, zero, high = key & FLAGS9_MASK, key >> KEY_ZERO & 1, key >> KEY_BEYOND & 1
+        if zero and high:  # a frame of 0 is never beyond the limit: no record has this key
+            continue
         frame = 0 if zero else beyond if high else 1
         value = f9 << FLAG_LSB | frame
         if (f9 & SHAPE9) == SWAP_SHAPED9:  # decoded by type; the table keeps the flags-only problems
@@ -101,9 +103,85 @@ class Keyed:
     key: IP
     swap_idx: IP
     swap_pm: U32
+    heads: IP | None = None  # where the key may change (keyed by progressions); None: at any record
+
+
+# A chunk of few arithmetic progressions (a run of one value, consecutive frames, consecutive swap
+# slots: records with equal steps between them) is keyed a progression at a time. Its first and last
+# records having one key (and, swap-shaped, the same problems) means all of it has them, when its step
+# is small: the records lie between those two in value, so they share bits 55-63, and every key
+# bit (frame 0, frame beyond the limit) and every problem of a non-marker swap entry is a monotone
+# function of the value (_decode_swap keeps it so). A marker's offset is a set of flags, not a number:
+# markers are taken a progression at a time only when equal, as are swap entries whose step changes
+# the type. Other progressions are keyed record by record.
+PROGRESSIONS_FROM = 4096  # a shorter chunk is keyed record by record
+_HEADS_PER = 8  # at most one progression (or record keyed alone) in this many records, or record by record
 
 
 def key_chunk(raw: U64, rules: Rules, zeroed_rule: bool) -> Keyed:
+    if len(raw) >= PROGRESSIONS_FROM:
+        keyed = _key_progressions(raw, rules, zeroed_rule)
+        if keyed is not None:
+            return keyed
+    return _key_records(raw, rules, zeroed_rule)
+
+
+def _key_progressions(raw: U64, rules: Rules, zeroed_rule: bool) -> Keyed | None:
+    """The keys from the ends of each progression, or None when the chunk has too many."""
+    import numpy as np
+
+    n = len(raw)
+    if n < 2:
+        return None
+    step = raw[1:] - raw[:-1]  # wraps: a step down is a large uint64, its int64 view negative
+    bent = step[1:] != step[:-1]  # where bent[b], record b + 2 starts a progression
+    if np.count_nonzero(bent) * _HEADS_PER > n:
+        return None
+    bends = np.flatnonzero(bent)
+    starts = np.concatenate(([0], bends + 2))
+    lengths = np.diff(starts, append=n)
+    firsts, lasts = raw[starts], raw[starts + lengths - 1]
+    m = len(starts)
+    ends_key, ends_pm = _key_and_pm(np.concatenate((firsts, lasts)), rules, zeroed_rule)
+    key, pm = ends_key[:m], ends_pm[:m]
+    steps = np.append(step, np.uint64(0))[starts].view(np.int64)
+    # steps this small move a chunk's progression less than 2^63: if it passed 2^64 (or 0), its ends would
+    # differ in bit 63, so in their keys
+    limit = (1 << 63) // n
+    short = (steps < limit) & (steps > -limit)
+    swap_shaped = key >= PFN_KEYS
+    type_codes, _pfn_types = _type_luts(rules)
+    numeric = ((steps & SWAP_TYPE_MASK) == 0) & (type_codes[(firsts & np.uint64(SWAP_TYPE_MASK)).astype(np.intp)]
+                                                 != PTE_MARKER)
+    whole = (lengths == 1) | ((key == ends_key[m:]) & (pm == ends_pm[m:]) & short
+                              & (~swap_shaped | (steps == 0) | numeric))
+    heads, head_key, head_pm = starts, key, pm
+    if not whole.all():  # the records of the others, each a head of its own
+        count = np.where(whole, 1, lengths)
+        total = int(count.sum())
+        if total * _HEADS_PER > n:
+            return None
+        heads = np.repeat(starts - (np.cumsum(count) - count), count) + np.arange(total)
+        head_key, head_pm = _key_and_pm(raw[heads], rules, zeroed_rule)
+        lengths = np.diff(heads, append=n)
+    swap_heads = np.flatnonzero(head_key >= PFN_KEYS)
+    swap_lengths = lengths[swap_heads]
+    swap_idx = (np.repeat(heads[swap_heads] - (np.cumsum(swap_lengths) - swap_lengths), swap_lengths)
+                + np.arange(int(swap_lengths.sum())))
+    return Keyed(np.repeat(head_key, lengths), swap_idx, np.repeat(head_pm[swap_heads], swap_lengths), heads)
+
+
+def _key_and_pm(raw: U64, rules: Rules, zeroed_rule: bool) -> tuple[IP, U32]:
+    """Each record's key, and its problems where it is swap-shaped (0 elsewhere: its key tells them)."""
+    import numpy as np
+
+    keyed = _key_records(raw, rules, zeroed_rule)
+    pm = np.zeros(len(raw), dtype=np.uint32)
+    pm[keyed.swap_idx] = keyed.swap_pm
+    return keyed.key, pm
+
+
+def _key_records(raw: U64, rules: Rules, zeroed_rule: bool) -> Keyed:
     import numpy as np
 
     u = np.uint64
@@ -141,7 +219,10 @@ def decode_chunk(raw: U64, rules: Rules, zeroed_rule: bool) -> tuple[IP, U8, U32
 
 
 def _decode_swap(frame: U64, flags9: IP, pm: U32, rules: Rules, zeroed_rule: bool) -> tuple[U8, U32]:
-    """Class and problems of swap-shaped records (``pm`` holds their flag-only problems)."""
+    """Class and problems of swap-shaped records (``pm`` holds their flag-only problems).
+
+    For one type and flag bits, each problem of a non-marker entry must stay a monotone function of
+    the offset (a threshold, or offset 0): key_chunk keys a progression of them by its two ends."""
     import numpy as np
 
     u = np.uint64
@@ -282,12 +363,23 @@ class Batch:
                        kpf=None if self.kpf is None else self.kpf[sel], _hist=None, _starts=None)
 
 
-def run_starts(key: IP, index: I64, vma: Any) -> IP:
-    """Where each run of records with equal keys, at consecutive indexes, in one mapping begins."""
+def run_starts(key: IP, index: I64, vma: Any, heads: IP | None = None) -> IP:
+    """Where each run of records with equal keys, at consecutive indexes, in one mapping begins.
+
+    ``heads``: the only records where the key may change (as :class:`Keyed` gives them), or None."""
     import numpy as np
 
-    change = key[1:] != key[:-1]
-    if len(index) and int(index[-1]) - int(index[0]) != len(index) - 1:  # not one consecutive stretch
+    spread = len(index) and int(index[-1]) - int(index[0]) != len(index) - 1  # not one consecutive stretch
+    if heads is not None and not spread and vma is None:
+        later = heads[1:]
+        return np.concatenate((heads[:1], later[key[later] != key[later - 1]]))
+    if heads is None:
+        change = key[1:] != key[:-1]
+    else:
+        change = np.zeros(len(key) - 1, dtype=bool)
+        later = heads[1:]
+        change[later[key[later] != key[later - 1]] - 1] = True
+    if spread:
         change |= index[1:] - index[:-1] != 1
     if vma is not None:
         change |= vma[1:] != vma[:-1]

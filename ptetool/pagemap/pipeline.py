@@ -140,8 +140,9 @@ def tune_allocator() -> bool:
 
 def batches(source: StreamSource | PidSource, rules: Rules, zeroed_rule: bool,
             groups: Sequence[frozenset[str]] = (), kpageflags: Kpageflags | None = None,
-            stats: Stats | None = None, progress: Callable[[int], None] | None = None) -> Iterator[Batch]:
-    """Decoded batches of up to CHUNK_RECORDS records; small pieces (little mappings) are joined."""
+            stats: Stats | None = None, progress: Callable[[int], None] | None = None,
+            chunk_records: int = CHUNK_RECORDS) -> Iterator[Batch]:
+    """Decoded batches of up to ``chunk_records`` records; small pieces (little mappings) are joined."""
     import numpy as np
 
     stats = stats if stats is not None else Stats()
@@ -150,10 +151,10 @@ def batches(source: StreamSource | PidSource, rules: Rules, zeroed_rule: bool,
     def chunks() -> Iterator[tuple[U64, I64, Any]]:
         held: list[Piece] = []
         count = 0
-        for piece in source.pieces():
+        for piece in source.pieces(chunk_records):
             held.append(piece)
             count += len(piece.data) // RECORD_BYTES
-            if count >= CHUNK_RECORDS:
+            if count >= chunk_records:
                 yield _join(held, source, count)
                 held, count = [], 0
         if held:
@@ -162,7 +163,7 @@ def batches(source: StreamSource | PidSource, rules: Rules, zeroed_rule: bool,
     def decoded() -> Iterator[tuple[U64, I64, Any, Keyed, IP]]:
         for raw, index, vma in chunks():
             keyed = key_chunk(raw, rules, zeroed_rule)
-            yield raw, index, vma, keyed, run_starts(keyed.key, index, vma)
+            yield raw, index, vma, keyed, run_starts(keyed.key, index, vma, keyed.heads)
 
     read = 0
     for raw, index, vma, keyed, starts in read_ahead(decoded()):

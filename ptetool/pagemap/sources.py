@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 
 
 CHUNK_RECORDS = 1 << 16  # 512 KiB of records per read: constant memory whatever the input size
+# The summary keeps no per-record output, so it reads 2 MiB at a time: each chunk costs about a
+# hundred numpy calls and two thread hand-offs, a third of the time at 512 KiB (tests/bench/issue10.py).
+SUMMARY_CHUNK_RECORDS = 1 << 18
 
 
 @dataclass
@@ -102,16 +105,16 @@ class StreamSource:
             if self.trailing:
                 return
 
-    def pieces(self) -> Iterator[Piece]:
+    def pieces(self, chunk_records: int = CHUNK_RECORDS) -> Iterator[Piece]:
         if self.spans is None:
-            yield from self._read(None)
+            yield from self._read(None, chunk_records)
             return
         for first, stop, what in self.spans:
             self._skip_to(first)
             if self.trailing:
                 return
             read_from = self.records
-            yield from self._read(stop)
+            yield from self._read(stop, chunk_records)
             got = self.records - read_from if self.records > first else 0
             if got < stop - first:
                 start = self.vaddr_base + first * self.page_size
@@ -121,10 +124,10 @@ class StreamSource:
             if self.trailing:
                 return
 
-    def _read(self, stop: int | None) -> Iterator[Piece]:
+    def _read(self, stop: int | None, chunk_records: int) -> Iterator[Piece]:
         """Whole records from the current position up to record ``stop`` (or the end)."""
         while stop is None or self.records < stop:
-            want = CHUNK_RECORDS if stop is None else min(CHUNK_RECORDS, stop - self.records)
+            want = chunk_records if stop is None else min(chunk_records, stop - self.records)
             try:
                 data = self.stream.read(want * RECORD_BYTES)
             except OSError as exc:
@@ -204,13 +207,13 @@ class PidSource:
     def label(self, index: I64) -> Any:
         return None  # every piece knows its mapping
 
-    def pieces(self) -> Iterator[Piece]:
+    def pieces(self, chunk_records: int = CHUNK_RECORDS) -> Iterator[Piece]:
         ps = self.page_size
         try:
             for vma_id, lo, hi in self.parts:
                 index, end = lo // ps, hi // ps
                 while index < end:
-                    want = min(CHUNK_RECORDS, end - index)
+                    want = min(chunk_records, end - index)
                     try:
                         data = os.pread(self.fd, want * RECORD_BYTES, index * RECORD_BYTES)
                     except OSError as exc:

@@ -38,9 +38,6 @@ from ptetool.pagemap import (
     Runs,
     Summary,
     Vma,
-    dec_lengths,
-    dec_matrix,
-    hex_matrix,
 )
 from ptetool.swaptypes import MAX_SWAPFILES_SHIFT
 
@@ -128,13 +125,12 @@ class RunFormatter:
         import numpy as np
 
         self.rules, self.zeroed_rule, self.vmas, self.page_size = rules, zeroed_rule, vmas, page_size
-        texts = _flag_texts(rules)
-        middle = [f"{CLASSES[code >> CLASS_SHIFT]:16} {texts[code & FLAGS9_MASK]:32} ".encode()
-                  for code in range(CODES)]
         self.mid_width = 16 + 1 + 32 + 1
-        self.long = np.array([len(m) > self.mid_width for m in middle])  # flags wider than their column
-        self.middle = np.frombuffer(b"".join(m[: self.mid_width] for m in middle), dtype=np.uint8).reshape(
-            len(middle), self.mid_width)
+        # class and flags columns of each code (class << CLASS_SHIFT | flags9), laid out as codes first
+        # appear: a dump has a few dozen of the 5,120
+        self.middle = np.zeros((CODES, self.mid_width), dtype=np.uint8)
+        self.long = np.zeros(CODES, dtype=bool)  # flags wider than their column
+        self.laid = np.zeros(CODES, dtype=bool)
         self.names: dict[int, bytes] = {}
         self.texts: dict[int, bytes] = {}  # a record's first-page text (its class is in its bits)
 
@@ -148,9 +144,12 @@ class RunFormatter:
         """The runs' lines, each ending in a newline."""
         import numpy as np
 
+        from ptetool.pagemap.writers import dec_lengths, dec_matrix, hex_matrix  # only --runs needs them
+
         k = len(runs)
         if not k:
             return b""
+        self._lay_codes(runs.code)
         u = np.uint64
         cls = runs.code >> CLASS_SHIFT
         frame = runs.first & u(PM_PFRAME_MASK)
@@ -196,6 +195,19 @@ class RunFormatter:
             run = Run(int(runs.start[r]), int(runs.pages[r]), int(runs.code[r]), int(runs.first[r]), int(runs.vma[r]))
             out[r] = self.line(run, pw).encode("utf-8", "surrogateescape")
         return b"\n".join(out) + b"\n"
+
+    def _lay_codes(self, codes: Any) -> None:
+        import numpy as np
+
+        new = np.unique(codes[~self.laid[codes]]).tolist()
+        if not new:
+            return
+        texts = _flag_texts(self.rules)
+        for code in new:
+            middle = f"{CLASSES[code >> CLASS_SHIFT]:16} {texts[code & FLAGS9_MASK]:32} ".encode()
+            self.long[code] = len(middle) > self.mid_width
+            self.middle[code] = np.frombuffer(middle[: self.mid_width], dtype=np.uint8)
+        self.laid[new] = True
 
     def _first_texts(self, m: Any, col: int, rows: Any, runs: Runs) -> list[int]:
         """Put each row's first-page text in place, one description per distinct record; the rows whose

@@ -55,6 +55,11 @@ def describe_model(model: Model, arch: str, level: str) -> str:
     return text
 
 
+def model_note(model: Model, arch: str, level: str) -> str:
+    """describe_model as one stderr note: its lines after the first prefixed like the first."""
+    return describe_model(model, arch, level).replace("\n", "\nptetool: ")
+
+
 def brief_diff(result: Diff) -> list[str]:
     """One line per changed field, then the class verdict; nothing but 'equal' when equal."""
     if result.equal:
