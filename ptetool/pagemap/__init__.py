@@ -26,6 +26,8 @@ The modules, each depending only on those above it:
 - :mod:`.summary`: counts and runs;
 - :mod:`.plain`: small reads decoded one record at a time, without numpy.
 
+:mod:`.writers` and :mod:`.plain` load when one of their names is first used (a summary needs neither).
+
 The package is pure: no click, no rich, nothing printed (output goes to a ``sink`` the caller
 passes), no process-wide setting changed (the command calls :func:`tune_allocator`). numpy is
 imported inside the bulk functions only.

@@ -5,7 +5,8 @@ are 0, and whether the frame reaches past the physical address width. Those 11 b
 record's key, and tables over the key are filled by the per-record classifier itself. A
 swap-shaped record also depends on its type and offset: those few are decoded as a subset,
 and their key is PFN_KEYS + their code (class << CLASS_SHIFT | flags9), so that equal keys mean
-equal class and flags.
+equal class and flags. A chunk made of few arithmetic progressions (runs of one value, consecutive
+frames or swap slots: what real dumps mostly are) is keyed from each progression's two ends.
 """
 
 from __future__ import annotations
