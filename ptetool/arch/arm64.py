@@ -34,8 +34,8 @@ SWP_EXCLUSIVE: Version = (5, 19)  # PTE_SWP_EXCLUSIVE at bit 2; swap type at 3-7
 PRESENT_INVALID: Version = (6, 10)  # PTE_PRESENT_INVALID = nG (11) replaces PTE_PROT_NONE (58); UFFD_WP at 58
 PMD_PRESENT_INVALID: Version = (5, 10)  # bit 59 for an invalidated huge PMD (the arm64 5.10 pull; not in 5.8's)
 ADDR_TO_49: Version = (6, 9)  # PTE_ADDR_LOW reaches bit 49 (the LPA2 series, in the arm64 6.9 pull)
-DEVMAP_SINCE: Version = (5, 3)  # commit 73b20c84d42d, mm tree June 2019; read in 5.10 (5.3 itself UNVERIFIED)
-DEVMAP_GONE: Version = (6, 17)
+DEVMAP_SINCE: Version = (5, 3)  # commit 73b20c84d42d, merged for 5.3 (its fix was pulled on v5.3-rc3)
+DEVMAP_GONE: Version = (6, 17)  # d438d2734170, "MM updates for 6.17-rc1"
 POE_SINCE: Version = (6, 12)  # PTE_PO_IDX_0..2 ("arm64: add POIndex defines", the arm64 6.12 pull)
 
 BIT_VALID, BIT_TABLE, BIT_NG, BIT_PROT_NONE, BIT_PMD_PRESENT_INVALID = 0, 1, 11, 58, 59

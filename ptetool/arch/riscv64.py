@@ -27,7 +27,7 @@ PGTABLE64_612 = Source("arch/riscv/include/asm/pgtable-64.h", "6.12")
 
 PFN_MASKED: Version = (5, 19)  # _PAGE_PFN_MASK = GENMASK(53, 10) and Svpbmt (61-62)
 NAPOT: Version = (6, 4)  # _PAGE_NAPOT (63)
-SWP_EXCLUSIVE: Version = (6, 3)  # _PAGE_SWP_EXCLUSIVE (bit 6); type 7-11, offset 12-63 (6.3: UNVERIFIED)
+SWP_EXCLUSIVE: Version = (6, 3)  # _PAGE_SWP_EXCLUSIVE (bit 6); type 7-11, offset 12-63 (51a1007d4113, MM 6.3)
 DEVMAP: tuple[Version, Version] = ((6, 11), (6, 17))  # _PAGE_DEVMAP (RSW bit 9)
 
 BIT_V, BIT_G = 0, 5
