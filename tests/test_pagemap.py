@@ -152,10 +152,40 @@ def test_invalid_records(value: int, words: str) -> None:
     assert any(words in p for p in e.problems), e.problems
 
 
-def test_exclusive_pfn_entries_before_6_12_are_fine() -> None:
-    m61 = model((6, 1))
-    e = decode(swap_record(type_of(m61, "device_write"), 9, EXCL), m61)
-    assert e.cls == "device_private" and not e.problems
+@pytest.mark.parametrize(("version", "release", "entry", "allowed"), [
+    # device and hwpoison entries lose PM_MMAP_EXCLUSIVE in 6.11 (da7f31ed0f4d; stable 6.6.44, 6.10.3)
+    ((6, 1), None, "device_write", True),
+    ((6, 10), None, "device_write", True),
+    ((6, 10), "6.10.2", "device_write", True),
+    ((6, 10), "6.10.3", "device_write", False),
+    ((6, 6), "6.6.43", "hwpoison", True),
+    ((6, 6), "6.6.44-fc40", "hwpoison", False),
+    ((6, 11), None, "device_write", False),
+    # migration entries lose it in 5.17 (24d7275ce279; stable 5.10.101)
+    ((5, 10), None, "migration_write", True),
+    ((5, 10), "5.10.100", "migration_write", True),
+    ((5, 10), "5.10.101", "migration_write", False),
+    ((5, 16), None, "migration_read", True),
+    ((5, 17), None, "migration_read", False),
+    ((6, 1), None, "migration_write", False),
+])
+def test_which_swap_entries_a_kernel_marks_exclusive(version: tuple[int, int], release: str | None, entry: str,
+                                                     allowed: bool) -> None:
+    """Both decoders: a stable release that took the change (6.6.44) follows it; a bare 6.6 does not."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    m = replace(model(version), release=release)
+    value = swap_record(type_of(m, entry), 9, EXCL)
+    e = decode(value, m)
+    if allowed:
+        assert e.cls != "invalid" and not e.problems, e.problems
+    else:
+        assert e.cls == "invalid" and any("mmap_exclusive is set" in p for p in e.problems), e.problems
+    for count in (3, 5000):  # record by record, and as one progression
+        _flags, cls, pmask = pm.decode_chunk(np.array([value] * count, dtype=np.uint64), pm.rules_for(m), True)
+        assert set(cls.tolist()) == {pm.CODE[e.cls]} and set(pmask.tolist()) == {e.pmask}
 
 
 # --- problems that keep the class -----------------------------------------------------------------

@@ -246,7 +246,8 @@ def _decode_swap(frame: U64, flags9: IP, pm: U32, rules: Rules, zeroed_rule: boo
         pm[mask] |= np.uint32(P[name])
 
     add(filep & ~pfnlike, "file_without_page")
-    add(excl & ~(pfnlike & rules.excl_swap_ok), "exclusive_without_page")
+    excl_ok = zeroed | rules.excl_migration_ok | (tcode != MIGRATION)
+    add(excl & ~(pfnlike & rules.excl_swap_ok & excl_ok), "exclusive_without_page")
     is_marker = ~zeroed & (tcode == PTE_MARKER)
     marker_guard = is_marker & ((offset & u(rules.marker_guard)) != 0)
     add(guard & ~(zeroed | marker_guard), "guard_not_marker")

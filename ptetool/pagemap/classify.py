@@ -116,7 +116,8 @@ def _problem_texts(value: int, pmask: int, rules: Rules, cls_of_type: str) -> li
                        "writes 0 there")
         elif p.name == "exclusive_without_page":
             where = ("a present page" if not rules.excl_swap_ok else
-                     "a present page or, before 6.12, a migration, device or hwpoison entry")
+                     "a present page, or a device or hwpoison entry whose page is mapped once"
+                     + (" (a migration entry too, before 5.17)" if rules.excl_migration_ok else ""))
             out.append(f"mmap_exclusive is set, but kernel {rules.model.label} sets PM_MMAP_EXCLUSIVE only for "
                        f"{where}")
         elif p.name == "pfn_beyond":
@@ -210,7 +211,8 @@ def _classify(value: int, rules: Rules, zeroed_rule: bool) -> tuple[int, int, in
     pfnlike = swap_shaped and (not guard if zeroed else rules.pfn_types[stype])
     if filep and not present and not pfnlike:
         pm |= P["file_without_page"]
-    if excl and not present and not (pfnlike and rules.excl_swap_ok):
+    if excl and not present and not (pfnlike and rules.excl_swap_ok
+                                     and (zeroed or rules.excl_migration_ok or tcode != MIGRATION)):
         pm |= P["exclusive_without_page"]
     is_marker = swap_shaped and not zeroed and tcode == PTE_MARKER
     marker_guard = is_marker and bool(offset & rules.marker_guard)

@@ -16,6 +16,7 @@ from ptetool.arch.x86_64 import has_uffd_wp
 from ptetool.errors import UsageError
 from ptetool.kernel import Model, Version
 from ptetool.layout import ENTRY_BITS, Family, Field, Layout, Source
+from ptetool.releases import parse_release
 from ptetool.swaptypes import CLASS_OF_TYPE, MAX_SWAPFILES_SHIFT, PFN_TYPE_CLASSES, marker_bits, swap_types
 
 TASK_MMU = "fs/proc/task_mmu.c"
@@ -54,10 +55,15 @@ SWAP_SHAPED9 = 1 << FLAG_POS["swap"]
 MMAP_EXCLUSIVE_SINCE: Version = (4, 2)  # "pagemap: add mmap-exclusive bit for marking pages mapped only here"
 UFFD_WP_SINCE: Version = (5, 13)  # Documentation/admin-guide/mm/pagemap.rst
 GUARD_REGION_SINCE: Version = (6, 15)  # "fs/proc/task_mmu: add guard region bit to pagemap"
-# 6.1 set PM_MMAP_EXCLUSIVE for non-migration PFN swap entries whose page had mapcount 1 (and
-# 5.10 for migration entries too); 6.12 sets it only with PM_PRESENT. The change lies between
-# (read in 6.1 and 6.12; the exact release is UNVERIFIED), so ptetool accepts it before 6.12.
-EXCLUSIVE_PRESENT_ONLY: Version = (6, 12)
+# PM_MMAP_EXCLUSIVE off a present page: a device or hwpoison entry whose page had mapcount 1 got it
+# until da7f31ed0f4d ("fs/proc/task_mmu: don't indicate PM_MMAP_EXCLUSIVE without PM_PRESENT", MM
+# updates for 6.11-rc1; stable 6.6.44 and 6.10.3), a migration entry until 24d7275ce279 ("fs/proc:
+# task_mmu.c: don't read mapcount for migration entry", 5.17; stable 5.10.101). Read in 6.1.192
+# (`page && !migration && page_mapcount(page) == 1`) and 6.12.117 (`flags & PM_PRESENT`).
+EXCLUSIVE_PRESENT_ONLY: Version = (6, 11)
+STABLE_EXCLUSIVE_PRESENT_ONLY: dict[Version, int] = {(6, 6): 44, (6, 10): 3}
+EXCLUSIVE_NOT_MIGRATION: Version = (5, 17)
+STABLE_EXCLUSIVE_NOT_MIGRATION: dict[Version, int] = {(5, 10): 101}
 # mm/swapfile.c read_swap_header(): last_page is 32 bits, and page 0 is the header itself.
 SWAP_AREA_PAGES_LIMIT = 1 << 32
 
@@ -75,7 +81,7 @@ _FLAG_DEFS: tuple[FieldDef, ...] = (
     (_flag("soft_dirty", BIT_SOFT_DIRTY, "PM_SOFT_DIRTY: the pte is soft-dirty, or its VMA has VM_SOFTDIRTY "
            "(always 0 without CONFIG_MEM_SOFT_DIRTY)", "6.12"), ALWAYS),
     (_flag("mmap_exclusive", BIT_MMAP_EXCLUSIVE, "PM_MMAP_EXCLUSIVE: the page is mapped only here "
-           "(6.12: present pages with precise mapcount 1)", "6.12"), When(since=MMAP_EXCLUSIVE_SINCE)),
+           "(6.11 on: present pages with precise mapcount 1)", "6.12"), When(since=MMAP_EXCLUSIVE_SINCE)),
     (_zero("reserved_56", BIT_MMAP_EXCLUSIVE, 1, "zero before PM_MMAP_EXCLUSIVE (4.2)", "4.0"),
      When(until=MMAP_EXCLUSIVE_SINCE)),
     (_flag("uffd_wp", BIT_UFFD_WP, "PM_UFFD_WP: write-protected by userfaultfd (the present pte's uffd-wp bit, "
@@ -156,7 +162,8 @@ class Rules:
     guard_field: bool
     uffd_possible: bool
     soft_dirty_possible: bool
-    excl_swap_ok: bool
+    excl_swap_ok: bool  # a device or hwpoison entry may carry PM_MMAP_EXCLUSIVE
+    excl_migration_ok: bool  # a migration entry may too
     pfn_limit_shift: int
     swp_pfn_bits: int
 
@@ -187,9 +194,22 @@ def rules_for(model: Model, arch: str = "x86_64") -> Rules:
         guard_field=model.version >= GUARD_REGION_SINCE,
         uffd_possible=uffd_field and arch == "x86_64" and has_uffd_wp(model),
         soft_dirty_possible=model.has("CONFIG_MEM_SOFT_DIRTY"),
-        excl_swap_ok=model.version < EXCLUSIVE_PRESENT_ONLY,
+        excl_swap_ok=not _since(model, EXCLUSIVE_PRESENT_ONLY, STABLE_EXCLUSIVE_PRESENT_ONLY),
+        excl_migration_ok=not _since(model, EXCLUSIVE_NOT_MIGRATION, STABLE_EXCLUSIVE_NOT_MIGRATION),
         pfn_limit_shift=model.phys_bits - 12, swp_pfn_bits=model.swp_pfn_bits,
     )
+
+
+def _since(model: Model, mainline: Version, stable: Mapping[Version, int]) -> bool:
+    """The model's kernel has a change: from its mainline release, or from the stable release that
+    took it (known only when the model names a full release, 6.6.44 say)."""
+    if model.version >= mainline:
+        return True
+    first = stable.get(model.version)
+    if first is None or model.release is None:
+        return False
+    release = parse_release(model.release)
+    return release is not None and release.sublevel is not None and release.sublevel >= first
 
 
 def encode_fields(fields: Mapping[str, int], model: Model | None = None) -> int:
