@@ -101,7 +101,7 @@ def pagemap_cmd(file: str | None, pid: int | None, range_: str | None, vma: tupl
         stack.callback(progress.close)
         picture = _Picture(rules, run.zeroed_rule, run.page_size) if svg or html else None
         if _plain(run, fmt, picture is not None):  # a small --pid read: no numpy to load
-            _write_plain(fmt, pm.plain_records(run.source, rules, run.zeroed_rule, stats), run, rules, color,
+            _write_plain(fmt, pm.plain_records(run.source, rules, run.zeroed_rule, stats), run, rules, runs, color,
                          ascii_only, progress)
         else:
             pm.tune_allocator()  # process-wide malloc settings: the command's to make, before the pipeline runs
@@ -121,18 +121,30 @@ def pagemap_cmd(file: str | None, pid: int | None, range_: str | None, vma: tupl
 
 
 def _plain(run: Any, fmt: str, picture: bool) -> bool:
-    """Whether to decode one record at a time: a live read of few records, in a per-record format."""
+    """Whether to decode one record at a time: a live read of few records (no --filter, --kpageflags
+    or picture)."""
     from ptetool import pagemap as pm
 
-    return (fmt in ("ndjson", "json", "csv", "table") and isinstance(run.source, pm.PidSource)
-            and run.source.total is not None and run.source.total <= pm.PLAIN_LIMIT
+    return (fmt in ("ndjson", "json", "csv", "table", "summary") and isinstance(run.source, pm.PidSource)
+            and run.source.total is not None
+            and run.source.total <= (pm.PLAIN_SUMMARY_LIMIT if fmt == "summary" else pm.PLAIN_LIMIT)
             and not run.groups and run.kpf is None and not picture)
 
 
-def _write_plain(fmt: str, records: Iterator[Any], run: Any, rules: Any, color: str, ascii_only: bool,
+def _write_plain(fmt: str, records: Iterator[Any], run: Any, rules: Any, runs: bool, color: str, ascii_only: bool,
                  progress: term.Progress) -> None:
     from ptetool import pagemap as pm
 
+    if fmt == "summary":
+        from ptetool.render import pagemap_views as views
+
+        summary, listed = pm.plain_summary(records, runs)
+        if listed:
+            term.out(views.RUN_HEADER)
+            formatter = views.RunFormatter(rules, run.zeroed_rule, run.vmas, run.page_size)
+            term.write_pieces([formatter.run_lines(listed)])
+        _show_summary(summary, rules, run.vmas, color, ascii_only, progress, run.lo_hi)
+        return
     if fmt == "table":
         rows = (_row(r.index, r.vaddr, r.entry, run.vmas, r.vma_id, None) for r in records)
         _table(rows, run.source.labelled, False, color, ascii_only, progress)
@@ -211,7 +223,14 @@ def _summary(records: Iterator[Any], rules: Any, vmas: Any, zeroed_rule: bool, p
     builder = SummaryBuilder(page_size, on_runs if runs else None)
     for batch in records:
         builder.feed(batch)
-    summary = builder.finish()
+    _show_summary(builder.finish(), rules, vmas, color, ascii_only, progress, clip)
+
+
+def _show_summary(summary: Any, rules: Any, vmas: Any, color: str, ascii_only: bool, progress: term.Progress,
+                  clip: tuple[int, int] | None) -> None:
+    """The counts, after the runs listed (if any) and a blank line."""
+    from ptetool.render import pagemap_views as views
+
     progress.close()
     if summary.runs:
         term.out("")

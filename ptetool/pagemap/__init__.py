@@ -135,7 +135,7 @@ from ptetool.pagemap.summary import Counts, Run, Runs, Summary, SummaryBuilder
 from ptetool.swaptypes import SwapInfo
 
 if TYPE_CHECKING:
-    from ptetool.pagemap.plain import PLAIN_LIMIT, Record, plain_records
+    from ptetool.pagemap.plain import PLAIN_LIMIT, PLAIN_SUMMARY_LIMIT, Record, plain_records, plain_summary
     from ptetool.pagemap.writers import (
         CSV_COLUMNS,
         LineWriter,
@@ -150,7 +150,8 @@ if TYPE_CHECKING:
 
 # The line writers (json, re) and the plain reader load when first named: a summary needs neither.
 _LAZY = {
-    **dict.fromkeys(("PLAIN_LIMIT", "Record", "plain_records"), "ptetool.pagemap.plain"),
+    **dict.fromkeys(("PLAIN_LIMIT", "PLAIN_SUMMARY_LIMIT", "Record", "plain_records", "plain_summary"),
+                    "ptetool.pagemap.plain"),
     **dict.fromkeys(("CSV_COLUMNS", "LineWriter", "csv_cells", "csv_header", "csv_line", "dec_lengths",
                      "dec_matrix", "hex_matrix", "to_pagemap_record"), "ptetool.pagemap.writers"),
 }
@@ -199,6 +200,7 @@ __all__ = [
     "PAGEMAP",
     "PFN_KEYS",
     "PLAIN_LIMIT",
+    "PLAIN_SUMMARY_LIMIT",
     "PM_PFRAME_BITS",
     "PM_PFRAME_MASK",
     "PRESENT",
@@ -259,6 +261,7 @@ __all__ = [
     "parse_range",
     "pfn_layout",
     "plain_records",
+    "plain_summary",
     "proc_state",
     "read_ahead",
     "read_proc_maps",

@@ -122,16 +122,14 @@ class RunFormatter:
     WHAT = 32  # the first-page column
 
     def __init__(self, rules: Rules, zeroed_rule: bool, vmas: Sequence[Vma] | None, page_size: int) -> None:
-        import numpy as np
-
         self.rules, self.zeroed_rule, self.vmas, self.page_size = rules, zeroed_rule, vmas, page_size
         self.mid_width = 16 + 1 + 32 + 1
         # class and flags columns of each code (class << CLASS_SHIFT | flags9), laid out as codes first
-        # appear: a dump has a few dozen of the 5,120
-        self.middle = np.zeros((CODES, self.mid_width), dtype=np.uint8)
-        self.long = np.zeros(CODES, dtype=bool)  # flags wider than their column
-        self.mid_end = np.zeros(CODES, dtype=np.intp)  # the class and flags text's length, trailing spaces off
-        self.laid = np.zeros(CODES, dtype=bool)
+        # appear (a dump has a few dozen of the 5,120); numpy arrays, made by the first lines()
+        self.middle: Any = None
+        self.long: Any = None  # flags wider than their column
+        self.mid_end: Any = None  # the class and flags text's length, trailing spaces off
+        self.laid: Any = None
         self.names: dict[int, bytes] = {}
         self.texts: dict[int, bytes] = {}  # a record's first-page text (its class is in its bits)
 
@@ -204,6 +202,10 @@ class RunFormatter:
     def _lay_codes(self, codes: Any) -> None:
         import numpy as np
 
+        if self.laid is None:
+            self.middle = np.zeros((CODES, self.mid_width), dtype=np.uint8)
+            self.long, self.laid = np.zeros(CODES, dtype=bool), np.zeros(CODES, dtype=bool)
+            self.mid_end = np.zeros(CODES, dtype=np.intp)
         new = np.unique(codes[~self.laid[codes]]).tolist()
         if not new:
             return
@@ -242,6 +244,13 @@ class RunFormatter:
             lengths = np.array([len(t.rstrip()) for t in texts], dtype=np.intp)[where[fit]]
             ends[rows[fit]] = np.where(lengths > 0, col + lengths, ends[rows[fit]])
         return rows[~fit].tolist()  # type: ignore[no-any-return]
+
+    def run_lines(self, runs: Sequence[Run]) -> bytes:
+        """The lines lines() gives for these runs as one block, laid out one by one (no numpy)."""
+        if not runs:
+            return b""
+        width = max(9, len(str(max(run.pages for run in runs))))
+        return b"".join(self.line(run, width).encode("utf-8", "surrogateescape") + b"\n" for run in runs)
 
     def line(self, run: Run, pages_width: int = 9) -> str:
         """One run's line, the slow way (the layout lines() builds in bulk)."""

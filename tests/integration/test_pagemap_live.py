@@ -288,7 +288,7 @@ def test_hidden_markers_are_not_summarised_as_swap(child: ms.Child) -> None:
     assert any(line.startswith(f"hidden: {st['pages']} swap-format pages") for line in lines)
 
 
-@pytest.mark.parametrize("fmt", ["ndjson", "json", "csv", "table"])
+@pytest.mark.parametrize("fmt", ["ndjson", "json", "csv", "table", "summary", "summary --no-runs"])
 def test_small_reads_decoded_one_by_one_equal_the_bulk_path(child: ms.Child, fmt: str) -> None:
     """Below PLAIN_LIMIT records a --pid read skips numpy (ptetool.pagemap.plain): same output."""
     from unittest.mock import patch
@@ -301,9 +301,9 @@ def test_small_reads_decoded_one_by_one_equal_the_bulk_path(child: ms.Child, fmt
             continue
         st = child.states[name]
         lo, hi = st["addr"], st["addr"] + st["pages"] * ms.PAGE_SIZE
-        args = ("pagemap", "--pid", str(child.pid), "--range", f"{lo:x}-{hi:x}", "--format", fmt)
+        args = ("pagemap", "--pid", str(child.pid), "--range", f"{lo:x}-{hi:x}", "--format", *fmt.split())
         plain = run(*args)
-        with patch.object(pm, "PLAIN_LIMIT", -1):  # every read takes the numpy path
+        with patch.object(pm, "PLAIN_LIMIT", -1), patch.object(pm, "PLAIN_SUMMARY_LIMIT", -1):  # the numpy path
             bulk = run(*args)
         assert plain.exit_code == bulk.exit_code == 0, (plain.stderr, bulk.stderr)
         assert (plain.stdout, plain.stderr) == (bulk.stdout, bulk.stderr), name
@@ -311,13 +311,20 @@ def test_small_reads_decoded_one_by_one_equal_the_bulk_path(child: ms.Child, fmt
     assert compared >= 5
 
 
-def test_a_small_read_loads_no_numpy(child: ms.Child) -> None:
+@pytest.mark.parametrize("fmt", ["ndjson", "summary"])
+def test_a_small_read_loads_no_numpy(child: ms.Child, fmt: str) -> None:
     st = state(child, "anon")
     lo = st["addr"]
     code = ("import sys\nfrom ptetool.cli import cli\n"
             f"cli.main(args=['pagemap', '--pid', '{child.pid}', '--range', '{lo:x}-{lo + ms.PAGE_SIZE:x}',"
-            " '--format', 'ndjson'],"
+            f" '--format', '{fmt}'],"
             " prog_name='ptetool', standalone_mode=False)\n"
             "sys.stderr.write('numpy loaded' if 'numpy' in sys.modules else 'no numpy')\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stderr.endswith("no numpy") and json.loads(out.stdout.splitlines()[0])["class"] == "present"
+    assert out.stderr.endswith("no numpy"), out.stderr
+    if fmt == "ndjson":
+        assert json.loads(out.stdout.splitlines()[0])["class"] == "present"
+    else:  # the page's run, then the counts: one present page
+        assert out.stdout.splitlines()[1].split()[2:4] == ["1", "present"]
+        total = next(line.split() for line in out.stdout.splitlines() if line.startswith("total"))
+        assert total[1:3] == ["1", "1"]
