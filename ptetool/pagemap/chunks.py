@@ -134,6 +134,10 @@ def _key_progressions(raw: U64, rules: Rules, zeroed_rule: bool) -> Keyed | None
     n = len(raw)
     if n < 2:
         return None
+    probe = raw[: n // 16 + 2]  # a chunk bent all through its first sixteenth is keyed record by record at once
+    probe_step = probe[1:] - probe[:-1]
+    if np.count_nonzero(probe_step[1:] != probe_step[:-1]) * _HEADS_PER > len(probe):
+        return None
     step = raw[1:] - raw[:-1]  # wraps: a step down is a large uint64, its int64 view negative
     bent = step[1:] != step[:-1]  # where bent[b], record b + 2 starts a progression
     if np.count_nonzero(bent) * _HEADS_PER > n:
