@@ -22,6 +22,7 @@ The modules, each depending only on those above it:
 - :mod:`.sources`: a dump or a live process as pieces of raw records, and /proc/kpageflags;
 - :mod:`.chunks`: the numpy keys and tables, and :class:`Batch`;
 - :mod:`.pipeline`: --filter, and source to decoded, filtered batches;
+- :mod:`.digits`: numbers as numpy matrices of hex and decimal digits;
 - :mod:`.writers`: CSV, NDJSON and JSON lines (and the JSON record of one :class:`Entry`);
 - :mod:`.summary`: counts and runs;
 - :mod:`.plain`: small reads decoded one record at a time, without numpy.
@@ -62,6 +63,7 @@ from ptetool.pagemap.classify import (
     Problem,
     decode_record,
 )
+from ptetool.pagemap.digits import dec_lengths, dec_matrix, hex_matrix
 from ptetool.pagemap.layout import (
     BIT_FILE,
     BIT_GUARD_REGION,
@@ -142,9 +144,6 @@ if TYPE_CHECKING:
         csv_cells,
         csv_header,
         csv_line,
-        dec_lengths,
-        dec_matrix,
-        hex_matrix,
         to_pagemap_record,
     )
 
@@ -152,8 +151,8 @@ if TYPE_CHECKING:
 _LAZY = {
     **dict.fromkeys(("PLAIN_LIMIT", "PLAIN_SUMMARY_LIMIT", "Record", "plain_records", "plain_summary"),
                     "ptetool.pagemap.plain"),
-    **dict.fromkeys(("CSV_COLUMNS", "LineWriter", "csv_cells", "csv_header", "csv_line", "dec_lengths",
-                     "dec_matrix", "hex_matrix", "to_pagemap_record"), "ptetool.pagemap.writers"),
+    **dict.fromkeys(("CSV_COLUMNS", "LineWriter", "csv_cells", "csv_header", "csv_line", "to_pagemap_record"),
+                    "ptetool.pagemap.writers"),
 }
 
 

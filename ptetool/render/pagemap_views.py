@@ -143,7 +143,7 @@ class RunFormatter:
         """The runs' lines, each ending in a newline."""
         import numpy as np
 
-        from ptetool.pagemap.writers import dec_lengths, dec_matrix, hex_matrix  # only --runs needs them
+        from ptetool.pagemap.digits import dec_lengths, dec_matrix, hex_matrix
 
         k = len(runs)
         if not k:
