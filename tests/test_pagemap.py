@@ -161,11 +161,14 @@ def test_invalid_records(value: int, words: str) -> None:
     ((6, 6), "6.6.43", "hwpoison", True),
     ((6, 6), "6.6.44-fc40", "hwpoison", False),
     ((6, 11), None, "device_write", False),
-    # migration entries lose it in 5.17 (24d7275ce279; stable 5.10.101)
+    # migration entries lose it in 5.17 (24d7275ce279; stable 5.10.102, 5.15.25, 5.16.11)
     ((5, 10), None, "migration_write", True),
-    ((5, 10), "5.10.100", "migration_write", True),
-    ((5, 10), "5.10.101", "migration_write", False),
+    ((5, 10), "5.10.101", "migration_write", True),
+    ((5, 10), "5.10.102", "migration_write", False),
+    ((5, 15), "5.15.24", "migration_write", True),
+    ((5, 15), "5.15.25", "migration_write", False),
     ((5, 16), None, "migration_read", True),
+    ((5, 16), "5.16.11", "migration_read", False),
     ((5, 17), None, "migration_read", False),
     ((6, 1), None, "migration_write", False),
 ])

@@ -84,15 +84,64 @@ def test_numpy_chunks_keyed_by_progressions_equal_the_per_record_decoder(
     rules = pm.rules_for(m)
     values = [(start + step * i) % (1 << 64) for start, step, length in progressions for i in range(length)]
     raw = np.array(values, dtype=np.uint64)
-    with patch.object(chunks, "PROGRESSIONS_FROM", 0):
+    # every chunk by progressions, however many it has (the shortcut itself, not its fallback)
+    with patch.object(chunks, "PROGRESSIONS_FROM", 0), patch.object(chunks, "_RECORDS_PER_HEAD", 0):
         flags9, cls, pmask = pm.decode_chunk(raw, rules, zeroed_rule)
         keyed = pm.key_chunk(raw, rules, zeroed_rule)
+    assert keyed.heads is not None or len(values) < 2
     assert (flags9.tolist(), cls.tolist(), pmask.tolist()) == scalar(values, rules, zeroed_rule)
     index = np.arange(len(values), dtype=np.int64)
     gapped = index + (index >= len(values) // 2)
     vma = (index >= len(values) // 3).astype(np.int32)
     for idx, v in ((index, None), (gapped, None), (index, vma)):
         assert pm.run_starts(keyed.key, idx, v, keyed.heads).tolist() == pm.run_starts(keyed.key, idx, v).tolist()
+
+
+def by_progressions(values: list[int], m: Model) -> None:
+    """decode_chunk of ``values`` by progressions (however many) equals the per-record decoder."""
+    rules = pm.rules_for(m)
+    with patch.object(chunks, "PROGRESSIONS_FROM", 0), patch.object(chunks, "_RECORDS_PER_HEAD", 0):
+        keyed = pm.key_chunk(np.array(values, dtype=np.uint64), rules, True)
+        flags9, cls, pmask = pm.decode_chunk(np.array(values, dtype=np.uint64), rules, True)
+    assert keyed.heads is not None
+    assert (flags9.tolist(), cls.tolist(), pmask.tolist()) == scalar(values, rules, True)
+
+
+def test_a_progression_of_markers_is_keyed_record_by_record() -> None:
+    """Offsets 1, 2, 3 of a uffd-wp-flagged marker: the ends are valid (uffd_wp; uffd_wp|poisoned), the
+    middle (poisoned alone) is not. A marker's offset is flags, not a number."""
+    m = model((6, 18))
+    marker = pm.SWAP_TYPE_MASK  # 31: the marker type of this model
+    assert pm.rules_for(m).type_codes[marker] == pm.CODE["pte_marker"]
+    block = [1 << 62 | 1 << 57 | offset << 5 | marker for offset in (1, 2, 3)] + [0] * 30
+    by_progressions(block * 40, m)
+
+
+def test_a_progression_that_passes_2_to_the_64_is_keyed_record_by_record() -> None:
+    """1,024 records, step 2^54 - 1: the last lands in the first's flag block, the others do not."""
+    step, first = (1 << 54) - 1, 1 << 63 | ((1 << 55) - 1)
+    values = [(first + step * i) % (1 << 64) for i in range(1024)]
+    assert values[0] >> 55 == values[-1] >> 55 and len({v >> 55 for v in values}) > 1
+    by_progressions(values, model((6, 18)))
+
+
+def test_the_pipeline_runs_from_progression_heads(tmp_path: Any) -> None:
+    """A dump of one consecutive stretch, no mappings: run starts come from the heads alone."""
+    rules = pm.rules_for(model((6, 18), OPTION_SETS[-1]))
+    present, swap = 1 << 63 | 1 << 61, 1 << 62 | 1
+    values = ([present | 0x1000 + i for i in range(3000)] + [0] * 2000 + [swap | (7 + i) << 5 for i in range(1500)]
+              + [present | 5] * 700 + [1 << 62 | 1 << 58 | 31 | 4 << 5] * 900)
+    source = pm.StreamSource(io.BytesIO(np.array(values, dtype="<u8").tobytes()), "dump", 0x7F00_0000_0000, 4096,
+                             None, None)
+    got: list[pm.Run] = []
+    builder = pm.SummaryBuilder(4096, lambda runs: got.extend(runs))
+    for batch in pm.batches(source, rules, False):
+        assert batch._starts is not None and batch.vma is None
+        builder.feed(batch)
+    builder.finish()
+    expect = naive_runs(values, list(range(len(values))), [-1] * len(values), rules, False)
+    assert [(r.start // 4096 - 0x7F00_0000_0000 // 4096, r.pages, r.cls, r.flags9, r.vma_id) for r in got] == expect
+    assert len(expect) == 5
 
 
 def test_a_chunk_of_long_progressions_is_keyed_by_their_ends() -> None:

@@ -97,7 +97,7 @@ def key_tables(rules: Rules, zeroed_rule: bool) -> KeyTables:
     return KeyTables(cls, flags9, pm, code_table, beyond - 1, zeroed, other, (cls == INVALID).astype(np.int64))
 
 
-@dataclass
+@dataclass(frozen=True)
 class Keyed:
     """A chunk's keys, and the class and problems of its swap-shaped records."""
 
@@ -116,7 +116,7 @@ class Keyed:
 # markers are taken a progression at a time only when equal, as are swap entries whose step changes
 # the type. Other progressions are keyed record by record.
 PROGRESSIONS_FROM = 4096  # a shorter chunk is keyed record by record
-_HEADS_PER = 8  # at most one progression (or record keyed alone) in this many records, or record by record
+_RECORDS_PER_HEAD = 8  # fewer records per progression (or record keyed alone) than this: record by record
 
 
 def key_chunk(raw: U64, rules: Rules, zeroed_rule: bool) -> Keyed:
@@ -136,11 +136,11 @@ def _key_progressions(raw: U64, rules: Rules, zeroed_rule: bool) -> Keyed | None
         return None
     probe = raw[: n // 16 + 2]  # a chunk bent all through its first sixteenth is keyed record by record at once
     probe_step = probe[1:] - probe[:-1]
-    if np.count_nonzero(probe_step[1:] != probe_step[:-1]) * _HEADS_PER > len(probe):
+    if np.count_nonzero(probe_step[1:] != probe_step[:-1]) * _RECORDS_PER_HEAD > len(probe):
         return None
     step = raw[1:] - raw[:-1]  # wraps: a step down is a large uint64, its int64 view negative
     bent = step[1:] != step[:-1]  # where bent[b], record b + 2 starts a progression
-    if np.count_nonzero(bent) * _HEADS_PER > n:
+    if np.count_nonzero(bent) * _RECORDS_PER_HEAD > n:
         return None
     bends = np.flatnonzero(bent)
     starts = np.concatenate(([0], bends + 2))
@@ -156,15 +156,16 @@ def _key_progressions(raw: U64, rules: Rules, zeroed_rule: bool) -> Keyed | None
     short = (steps < limit) & (steps > -limit)
     swap_shaped = key >= PFN_KEYS
     type_codes, _pfn_types = _type_luts(rules)
-    numeric = ((steps & SWAP_TYPE_MASK) == 0) & (type_codes[(firsts & np.uint64(SWAP_TYPE_MASK)).astype(np.intp)]
-                                                 != PTE_MARKER)
+    # a swap entry's offset read as a number: the step keeps the type, which is no marker
+    offset_as_number = ((steps & SWAP_TYPE_MASK) == 0) & (
+        type_codes[(firsts & np.uint64(SWAP_TYPE_MASK)).astype(np.intp)] != PTE_MARKER)
     whole = (lengths == 1) | ((key == ends_key[m:]) & (pm == ends_pm[m:]) & short
-                              & (~swap_shaped | (steps == 0) | numeric))
+                              & (~swap_shaped | (steps == 0) | offset_as_number))
     heads, head_key, head_pm = starts, key, pm
     if not whole.all():  # the records of the others, each a head of its own
         count = np.where(whole, 1, lengths)
         total = int(count.sum())
-        if total * _HEADS_PER > n:
+        if total * _RECORDS_PER_HEAD > n:
             return None
         heads = np.repeat(starts - (np.cumsum(count) - count), count) + np.arange(total)
         head_key, head_pm = _key_and_pm(raw[heads], rules, zeroed_rule)
@@ -376,15 +377,15 @@ def run_starts(key: IP, index: I64, vma: Any, heads: IP | None = None) -> IP:
     import numpy as np
 
     spread = len(index) and int(index[-1]) - int(index[0]) != len(index) - 1  # not one consecutive stretch
-    if heads is not None and not spread and vma is None:
+    if heads is not None:
         later = heads[1:]
-        return np.concatenate((heads[:1], later[key[later] != key[later - 1]]))
-    if heads is None:
-        change = key[1:] != key[:-1]
-    else:
+        changed = later[key[later] != key[later - 1]]
+        if not spread and vma is None:
+            return np.concatenate((heads[:1], changed))
         change = np.zeros(len(key) - 1, dtype=bool)
-        later = heads[1:]
-        change[later[key[later] != key[later - 1]] - 1] = True
+        change[changed - 1] = True
+    else:
+        change = key[1:] != key[:-1]
     if spread:
         change |= index[1:] - index[:-1] != 1
     if vma is not None:

@@ -117,7 +117,8 @@ def _problem_texts(value: int, pmask: int, rules: Rules, cls_of_type: str) -> li
         elif p.name == "exclusive_without_page":
             where = ("a present page" if not rules.excl_swap_ok else
                      "a present page, or a device or hwpoison entry whose page is mapped once"
-                     + (" (a migration entry too, before 5.17)" if rules.excl_migration_ok else ""))
+                     + (" (a migration entry too: before 5.17, 5.16.11, 5.15.25 and 5.10.102)"
+                        if rules.excl_migration_ok else ""))
             out.append(f"mmap_exclusive is set, but kernel {rules.model.label} sets PM_MMAP_EXCLUSIVE only for "
                        f"{where}")
         elif p.name == "pfn_beyond":

@@ -58,12 +58,13 @@ GUARD_REGION_SINCE: Version = (6, 15)  # "fs/proc/task_mmu: add guard region bit
 # PM_MMAP_EXCLUSIVE off a present page: a device or hwpoison entry whose page had mapcount 1 got it
 # until da7f31ed0f4d ("fs/proc/task_mmu: don't indicate PM_MMAP_EXCLUSIVE without PM_PRESENT", MM
 # updates for 6.11-rc1; stable 6.6.44 and 6.10.3), a migration entry until 24d7275ce279 ("fs/proc:
-# task_mmu.c: don't read mapcount for migration entry", 5.17; stable 5.10.101). Read in 6.1.192
+# task_mmu.c: don't read mapcount for migration entry", 5.17; stable 5.10.102, 5.15.25 and 5.16.11, all
+# queued by linux-stable-rc on 2022-02-23). Read in 6.1.192
 # (`page && !migration && page_mapcount(page) == 1`) and 6.12.117 (`flags & PM_PRESENT`).
 EXCLUSIVE_PRESENT_ONLY: Version = (6, 11)
 STABLE_EXCLUSIVE_PRESENT_ONLY: dict[Version, int] = {(6, 6): 44, (6, 10): 3}
 EXCLUSIVE_NOT_MIGRATION: Version = (5, 17)
-STABLE_EXCLUSIVE_NOT_MIGRATION: dict[Version, int] = {(5, 10): 101}
+STABLE_EXCLUSIVE_NOT_MIGRATION: dict[Version, int] = {(5, 10): 102, (5, 15): 25, (5, 16): 11}
 # mm/swapfile.c read_swap_header(): last_page is 32 bits, and page 0 is the header itself.
 SWAP_AREA_PAGES_LIMIT = 1 << 32
 
@@ -81,7 +82,8 @@ _FLAG_DEFS: tuple[FieldDef, ...] = (
     (_flag("soft_dirty", BIT_SOFT_DIRTY, "PM_SOFT_DIRTY: the pte is soft-dirty, or its VMA has VM_SOFTDIRTY "
            "(always 0 without CONFIG_MEM_SOFT_DIRTY)", "6.12"), ALWAYS),
     (_flag("mmap_exclusive", BIT_MMAP_EXCLUSIVE, "PM_MMAP_EXCLUSIVE: the page is mapped only here "
-           "(6.11 on: present pages with precise mapcount 1)", "6.12"), When(since=MMAP_EXCLUSIVE_SINCE)),
+           "(6.11, 6.10.3 and 6.6.44 on: present pages with precise mapcount 1)", "6.12"),
+     When(since=MMAP_EXCLUSIVE_SINCE)),
     (_zero("reserved_56", BIT_MMAP_EXCLUSIVE, 1, "zero before PM_MMAP_EXCLUSIVE (4.2)", "4.0"),
      When(until=MMAP_EXCLUSIVE_SINCE)),
     (_flag("uffd_wp", BIT_UFFD_WP, "PM_UFFD_WP: write-protected by userfaultfd (the present pte's uffd-wp bit, "
