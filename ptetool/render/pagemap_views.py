@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from ptetool.pagemap import (
     BIT_PRESENT,
@@ -112,6 +112,15 @@ def vma_name(vmas: Sequence[Vma] | None, vma_id: int) -> str:
 RUN_HEADER = (f"{'start':18} {'end':18} {'pages':>9}  {'class':16} {'flags':32} {'first page':32} mapping")
 
 
+class _CodeColumns(NamedTuple):
+    """The class and flags columns of each code (class << CLASS_SHIFT | flags9), filled as codes appear."""
+
+    middle: Any  # (CODES, width) bytes
+    long: Any  # the flags are wider than their column: such a line is laid out the slow way
+    end: Any  # the text's length, trailing spaces off
+    laid: Any  # filled in already
+
+
 class RunFormatter:
     """The runs list, a block of runs at a time.
 
@@ -124,12 +133,7 @@ class RunFormatter:
     def __init__(self, rules: Rules, zeroed_rule: bool, vmas: Sequence[Vma] | None, page_size: int) -> None:
         self.rules, self.zeroed_rule, self.vmas, self.page_size = rules, zeroed_rule, vmas, page_size
         self.mid_width = 16 + 1 + 32 + 1
-        # class and flags columns of each code (class << CLASS_SHIFT | flags9), laid out as codes first
-        # appear (a dump has a few dozen of the 5,120); numpy arrays, made by the first lines()
-        self.middle: Any = None
-        self.long: Any = None  # flags wider than their column
-        self.mid_end: Any = None  # the class and flags text's length, trailing spaces off
-        self.laid: Any = None
+        self._codes: _CodeColumns | None = None  # made by the first lines(): a dump has a few dozen of 5,120
         self.names: dict[int, bytes] = {}
         self.texts: dict[int, bytes] = {}  # a record's first-page text (its class is in its bits)
 
@@ -148,7 +152,8 @@ class RunFormatter:
         k = len(runs)
         if not k:
             return b""
-        self._lay_codes(runs.code)
+        codes = self._lay_codes(runs.code)
+        long = codes.long[runs.code]
         u = np.uint64
         cls = runs.code >> CLASS_SHIFT
         frame = runs.first & u(PM_PFRAME_MASK)
@@ -156,7 +161,7 @@ class RunFormatter:
         zeroed = present & (frame == 0) if self.zeroed_rule else np.zeros(k, dtype=bool)
         pfn = present & ~zeroed
         blank = (cls == CLASSES.index("none")) | (cls == CLASSES.index("invalid"))
-        other = ~(present | blank) | self.long[runs.code]
+        other = ~(present | blank) | long
         longest = len(str(int(runs.pages.max())))
         pw = max(9, longest)
         width = 18 + 1 + 18 + 1 + pw + 2 + self.mid_width + self.WHAT
@@ -167,8 +172,8 @@ class RunFormatter:
         digits[np.arange(pw)[None, :] < (pw - dec_lengths(runs.pages.astype(u)))[:, None]] = ord(" ")
         m[:, 38: 38 + pw] = digits
         col = 38 + pw + 2
-        m[:, col: col + self.mid_width] = self.middle[runs.code]
-        ends = col + self.mid_end[runs.code]  # where each line's text ends, as each column is filled
+        m[:, col: col + self.mid_width] = codes.middle[runs.code]
+        ends = col + codes.end[runs.code]  # where each line's text ends, as each column is filled
         col += self.mid_width
         if pfn.any():  # "pfn 0x" and the frame in hex without leading zeros
             rows = np.flatnonzero(pfn)
@@ -185,8 +190,8 @@ class RunFormatter:
             rows = np.flatnonzero(zeroed)
             m[rows, col: col + len(ZEROED_TEXT)] = np.frombuffer(ZEROED_TEXT.encode(), np.uint8)
             ends[rows] = col + len(ZEROED_TEXT)
-        slow = self._first_texts(m, col, np.flatnonzero(other & ~self.long[runs.code]), runs, ends)
-        if self.vmas is None and not slow and not self.long[runs.code].any():
+        slow = self._first_texts(m, col, np.flatnonzero(other & ~long), runs, ends)
+        if self.vmas is None and not slow and not long.any():
             return _lines_to(m, ends)
         rows_out = np.ascontiguousarray(m[:, :width]).view(f"S{width}").ravel().tolist()
         if self.vmas is None:
@@ -194,28 +199,28 @@ class RunFormatter:
         else:
             tails = {v: b" " + self.name(v) if self.name(v) else b"" for v in set(runs.vma.tolist())}
             out = [r + tails[v] if tails[v] else r.rstrip() for r, v in zip(rows_out, runs.vma.tolist(), strict=True)]
-        for r in sorted(slow + np.flatnonzero(self.long[runs.code]).tolist()):
+        for r in sorted(slow + np.flatnonzero(long).tolist()):
             run = Run(int(runs.start[r]), int(runs.pages[r]), int(runs.code[r]), int(runs.first[r]), int(runs.vma[r]))
             out[r] = self.line(run, pw).encode("utf-8", "surrogateescape")
         return b"\n".join(out) + b"\n"
 
-    def _lay_codes(self, codes: Any) -> None:
+    def _lay_codes(self, codes: Any) -> _CodeColumns:
+        """The columns, with those of ``codes`` filled in."""
         import numpy as np
 
-        if self.laid is None:
-            self.middle = np.zeros((CODES, self.mid_width), dtype=np.uint8)
-            self.long, self.laid = np.zeros(CODES, dtype=bool), np.zeros(CODES, dtype=bool)
-            self.mid_end = np.zeros(CODES, dtype=np.intp)
-        new = np.unique(codes[~self.laid[codes]]).tolist()
-        if not new:
-            return
+        cols = self._codes
+        if cols is None:
+            cols = self._codes = _CodeColumns(np.zeros((CODES, self.mid_width), dtype=np.uint8),
+                                              np.zeros(CODES, dtype=bool), np.zeros(CODES, dtype=np.intp),
+                                              np.zeros(CODES, dtype=bool))
         texts = _flag_texts(self.rules)
-        for code in new:
+        for code in np.unique(codes[~cols.laid[codes]]).tolist():
             middle = f"{CLASSES[code >> CLASS_SHIFT]:16} {texts[code & FLAGS9_MASK]:32} ".encode()
-            self.long[code] = len(middle) > self.mid_width
-            self.mid_end[code] = len(middle[: self.mid_width].rstrip())
-            self.middle[code] = np.frombuffer(middle[: self.mid_width], dtype=np.uint8)
-        self.laid[new] = True
+            cols.long[code] = len(middle) > self.mid_width
+            cols.end[code] = len(middle[: self.mid_width].rstrip())
+            cols.middle[code] = np.frombuffer(middle[: self.mid_width], dtype=np.uint8)
+            cols.laid[code] = True
+        return cols
 
     def _first_texts(self, m: Any, col: int, rows: Any, runs: Runs, ends: Any) -> list[int]:
         """Put each row's first-page text in place (and where it ends in ``ends``), one description per
