@@ -185,7 +185,8 @@ def test_which_swap_entries_a_kernel_marks_exclusive(version: tuple[int, int], r
     if allowed:
         assert e.cls != "invalid" and not e.problems, e.problems
     else:
-        assert e.cls == "invalid" and any("mmap_exclusive is set" in p for p in e.problems), e.problems
+        assert e.cls == "invalid" and any(f"mmap_exclusive is set, but kernel {release or m.label} sets" in p
+                                          for p in e.problems), e.problems
     for count in (3, 5000):  # record by record, and as one progression
         _flags, cls, pmask = pm.decode_chunk(np.array([value] * count, dtype=np.uint64), pm.rules_for(m), True)
         assert set(cls.tolist()) == {pm.CODE[e.cls]} and set(pmask.tolist()) == {e.pmask}

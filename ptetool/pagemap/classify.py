@@ -119,7 +119,8 @@ def _problem_texts(value: int, pmask: int, rules: Rules, cls_of_type: str) -> li
                      "a present page, or a device or hwpoison entry whose page is mapped once"
                      + (" (a migration entry too: before 5.17, 5.16.11, 5.15.25 and 5.10.102)"
                         if rules.excl_migration_ok else ""))
-            out.append(f"mmap_exclusive is set, but kernel {rules.model.label} sets PM_MMAP_EXCLUSIVE only for "
+            kernel = rules.model.release or rules.model.label  # a stable release may have taken the change
+            out.append(f"mmap_exclusive is set, but kernel {kernel} sets PM_MMAP_EXCLUSIVE only for "
                        f"{where}")
         elif p.name == "pfn_beyond":
             out.append(f"pfn {frame:#x} lies beyond the {rules.model.phys_bits}-bit physical address width")
