@@ -168,7 +168,9 @@ def _key_progressions(raw: U64, rules: Rules, zeroed_rule: bool) -> Keyed | None
         if total * _RECORDS_PER_HEAD > n:
             return None
         heads = np.repeat(starts - (np.cumsum(count) - count), count) + np.arange(total)
-        head_key, head_pm = _key_and_pm(raw[heads], rules, zeroed_rule)
+        alone = np.repeat(~whole, count)  # the heads keyed on their own; the others keep their ends' keys
+        head_key, head_pm = np.repeat(key, count), np.repeat(pm, count)
+        head_key[alone], head_pm[alone] = _key_and_pm(raw[heads[alone]], rules, zeroed_rule)
         lengths = np.diff(heads, append=n)
     swap_heads = np.flatnonzero(head_key >= PFN_KEYS)
     swap_lengths = lengths[swap_heads]
@@ -178,13 +180,16 @@ def _key_progressions(raw: U64, rules: Rules, zeroed_rule: bool) -> Keyed | None
 
 
 def _key_and_pm(raw: U64, rules: Rules, zeroed_rule: bool) -> tuple[IP, U32]:
-    """Each record's key, and its problems where it is swap-shaped (0 elsewhere: its key tells them)."""
-    import numpy as np
-
+    """Each record's key and problems, keyed one by one."""
     keyed = _key_records(raw, rules, zeroed_rule)
-    pm = np.zeros(len(raw), dtype=np.uint32)
-    pm[keyed.swap_idx] = keyed.swap_pm
-    return keyed.key, pm
+    return keyed.key, problems(keyed.key, keyed.swap_idx, keyed.swap_pm, key_tables(rules, zeroed_rule))
+
+
+def problems(key: IP, swap_idx: IP, swap_pm: U32, tables: KeyTables) -> U32:
+    """Each record's problem mask: its key's, or a swap-shaped record's own."""
+    pm = tables.pm[key]
+    pm[swap_idx] = swap_pm
+    return pm  # type: ignore[no-any-return]
 
 
 def _key_records(raw: U64, rules: Rules, zeroed_rule: bool) -> Keyed:
@@ -219,9 +224,7 @@ def decode_chunk(raw: U64, rules: Rules, zeroed_rule: bool) -> tuple[IP, U8, U32
     """(bits 55-63, class code, problem mask) of every record: equal to decode_record's, bit for bit."""
     keyed = key_chunk(raw, rules, zeroed_rule)
     tables = key_tables(rules, zeroed_rule)
-    pm = tables.pm[keyed.key]
-    pm[keyed.swap_idx] = keyed.swap_pm
-    return tables.flags9[keyed.key], tables.cls[keyed.key], pm
+    return tables.flags9[keyed.key], tables.cls[keyed.key], problems(keyed.key, keyed.swap_idx, keyed.swap_pm, tables)
 
 
 def _decode_swap(frame: U64, flags9: IP, pm: U32, rules: Rules, zeroed_rule: bool) -> tuple[U8, U32]:
@@ -322,9 +325,7 @@ class Batch:
 
     @property
     def pm(self) -> U32:
-        pm = self.tables.pm[self.key]
-        pm[self.swap_idx] = self.swap_pm
-        return pm  # type: ignore[no-any-return]
+        return problems(self.key, self.swap_idx, self.swap_pm, self.tables)
 
     @property
     def starts(self) -> IP:
