@@ -22,10 +22,16 @@ HEAVY = ("numpy", "rich", "json", "pathlib", "bitstring", "ptetool.pagemap", "pt
          "ptetool.cli_tools")
 
 
-def imported(args: list[str]) -> set[str]:
+def modules(args: list[str]) -> set[str]:
+    """Every module a fresh process loads for this command line (beyond the probe's own)."""
     code = PROBE.format(args=args)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    return {m.split(".")[0] if not m.startswith("ptetool.") else ".".join(m.split(".")[:2]) for m in json.loads(out)}
+    return set(json.loads(out))
+
+
+def imported(args: list[str]) -> set[str]:
+    """modules(), by top-level package (ptetool's by subpackage)."""
+    return {m.split(".")[0] if not m.startswith("ptetool.") else ".".join(m.split(".")[:2]) for m in modules(args)}
 
 
 LOG = str(Path(__file__).parent / "data" / "scan_corpus" / "celery-4.1-bad-page-map-swap.log")
@@ -46,17 +52,13 @@ def test_a_path_imports_only_what_it_uses(args: list[str], allowed: tuple[str, .
 
 def test_the_diagram_draws_its_tables_without_rich_table() -> None:
     """rich.table brings fractions and decimal (~10 ms); ptetool.render.grid draws the same tables."""
-    out = subprocess.run([sys.executable, "-c", PROBE.format(args=["decode", *PINNED, "--format", "diagram", "0x4"])],
-                         capture_output=True, text=True, check=True).stdout
-    loaded = set(json.loads(out))
+    loaded = modules(["decode", *PINNED, "--format", "diagram", "0x4"])
     assert "ptetool.render.grid" in loaded
     assert not loaded & {"rich.table", "fractions", "decimal"}, sorted(loaded)
 
 
 def test_a_decode_loads_only_its_own_arch() -> None:
-    out = subprocess.run([sys.executable, "-c", PROBE.format(args=["decode", *PINNED, "--format", "json", "0x4"])],
-                         capture_output=True, text=True, check=True).stdout
-    loaded = set(json.loads(out))
+    loaded = modules(["decode", *PINNED, "--format", "json", "0x4"])
     assert "ptetool.arch.x86_64" in loaded
     assert not loaded & {"ptetool.arch.arm64", "ptetool.arch.riscv64", "ptetool.arch.generic"}, sorted(loaded)
 
@@ -67,9 +69,6 @@ def test_a_summary_loads_neither_the_line_writers_nor_the_plain_reader(tmp_path:
     dump = tmp_path / "dump"
     dump.write_bytes(bytes(8 * 4096))
     for runs in ("--no-runs", "--runs"):
-        args = ["pagemap", str(dump), "--format", "summary", runs, *PINNED]
-        out = subprocess.run([sys.executable, "-c", PROBE.format(args=args)], capture_output=True, text=True,
-                             check=True).stdout
-        loaded = set(json.loads(out))
+        loaded = modules(["pagemap", str(dump), "--format", "summary", runs, *PINNED])
         assert {"numpy", "ptetool.pagemap.summary"} <= loaded
         assert not loaded & {"ptetool.pagemap.writers", "ptetool.pagemap.plain"}, sorted(loaded)
