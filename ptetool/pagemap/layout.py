@@ -59,7 +59,7 @@ GUARD_REGION_SINCE: Version = (6, 15)  # "fs/proc/task_mmu: add guard region bit
 # until da7f31ed0f4d ("fs/proc/task_mmu: don't indicate PM_MMAP_EXCLUSIVE without PM_PRESENT", MM
 # updates for 6.11-rc1; stable 6.6.44 and 6.10.3), a migration entry until 24d7275ce279 ("fs/proc:
 # task_mmu.c: don't read mapcount for migration entry", 5.17; stable 5.10.102, 5.15.25 and 5.16.11, all
-# queued by linux-stable-rc on 2022-02-23). Read in 6.1.192
+# queued by linux-stable-rc on 2022-02-23). Read in fs/proc/task_mmu.c pte_to_pagemap_entry(), 6.1.192
 # (`page && !migration && page_mapcount(page) == 1`) and 6.12.117 (`flags & PM_PRESENT`).
 EXCLUSIVE_PRESENT_ONLY: Version = (6, 11)
 STABLE_EXCLUSIVE_PRESENT_ONLY: dict[Version, int] = {(6, 6): 44, (6, 10): 3}
